@@ -1,0 +1,396 @@
+/**
+ * One binary-tree core for the KD-tree and the Ball tree (they differ only in
+ * how a node is bounded). Everything lives in flat typed arrays:
+ *   data        training rows permuted into tree order (same dtype as the input)
+ *   idxArray    tree position -> original row index
+ *   nodeStart/nodeEnd  the positions [start, end) of node i; children of i are 2i+1 and 2i+2
+ *   isLeaf      1 for leaves
+ *   nodeBounds  KD: per node D lower bounds then D upper bounds; Ball: per node its centroid (D values)
+ *   nodeRadius  Ball: per node the radius (true distance); KD: unused
+ * The node count is fixed before building (a complete tree), as in scikit-learn.
+ */
+import { KnnInputError } from "./errors.js";
+import { NeighborHeap, type RaggedBuilder } from "./heap.js";
+import { KnnIndex } from "./index-base.js";
+import { toMatrix, type FloatArray, type Matrix, type MatrixLike } from "./matrix.js";
+import {
+  MetricKind,
+  distanceToReduced,
+  gapPower,
+  reducedDistanceFn,
+  reducedToDistance,
+  resolveMetric,
+  type Metric,
+  type MetricOptions,
+  type ReducedDistance,
+} from "./metrics.js";
+import { allocShared, type IndexState } from "./shared.js";
+
+export type TreeKind = "kd_tree" | "ball_tree";
+
+export interface TreeOptions extends MetricOptions {
+  /** Maximum rows per leaf (a leaf holds between leafSize/2 and leafSize rows). Default 40. */
+  leafSize?: number;
+  /** Threads for queries: a number, or "auto" (all cores when the batch is large enough). */
+  workers?: number | "auto";
+}
+
+interface TreeArrays {
+  data: FloatArray;
+  idxArray: Int32Array;
+  nodeStart: Int32Array;
+  nodeEnd: Int32Array;
+  isLeaf: Uint8Array;
+  nodeBounds: Float64Array;
+  nodeRadius: Float64Array;
+}
+
+/** Lower bounds may be computed a hair too high by rounding; shrink them so pruning never drops a true neighbour. */
+const BOUND_SHRINK = 1 - 1e-10;
+
+export function treeNodeCount(rows: number, leafSize: number): number {
+  const levels = 1 + Math.floor(Math.log2(Math.max(1, (rows - 1) / leafSize)));
+  return 2 ** levels - 1;
+}
+
+export abstract class BinaryTree extends KnnIndex {
+  abstract override readonly algorithm: TreeKind;
+  readonly leafSize: number;
+  protected readonly a: TreeArrays;
+  private readonly rdist: ReducedDistance;
+
+  protected constructor(arrays: TreeArrays, cols: number, metric: Metric, leafSize: number, workers: TreeOptions["workers"]) {
+    super(arrays.idxArray.length, cols, metric, arrays.data instanceof Float32Array ? "float32" : "float64", workers);
+    this.a = arrays;
+    this.leafSize = leafSize;
+    this.rdist = reducedDistanceFn(metric);
+  }
+
+  get nodeCount(): number {
+    return this.a.nodeStart.length;
+  }
+
+  /** The tree's arrays (read-only by contract): for persistence and inspection. */
+  get arrays(): Readonly<TreeArrays> {
+    return this.a;
+  }
+
+  /** Reduced lower bound of the distance from query row qo to any row of node. */
+  protected abstract nodeLowerBound(q: FloatArray, qo: number, node: number): number;
+
+  sharedState(): IndexState {
+    const { data, idxArray, nodeStart, nodeEnd, isLeaf, nodeBounds, nodeRadius } = this.a;
+    return {
+      type: this.algorithm,
+      params: { cols: this.cols, metric: this.metric.name, p: this.metric.p, leafSize: this.leafSize },
+      arrays: { data, idxArray, nodeStart, nodeEnd, isLeaf, nodeBounds, nodeRadius },
+    };
+  }
+
+  protected queryCost(k: number): number {
+    return Math.log2(this.rows + 1) * (this.leafSize + k);
+  }
+
+  knnRange(q: FloatArray, k: number, from: number, to: number, outIdx: Int32Array, outDist: Float64Array): void {
+    const { data, idxArray, nodeStart, nodeEnd, isLeaf } = this.a;
+    const d = this.cols;
+    const euclidean = this.metric.kind === MetricKind.Euclidean;
+    const rdist = this.rdist;
+    const heap = new NeighborHeap(k);
+    const hd = heap.dist;
+    let qo = 0;
+
+    const visit = (node: number, lb: number): void => {
+      if (lb > hd[0]) return;
+      if (isLeaf[node] === 1) {
+        const end = nodeEnd[node];
+        for (let pos = nodeStart[node], o = pos * d; pos < end; pos++, o += d) {
+          let r: number;
+          if (euclidean) {
+            r = 0;
+            for (let j = 0; j < d; j++) {
+              const t = q[qo + j] - data[o + j];
+              r += t * t;
+            }
+          } else r = rdist(q, qo, data, o, d);
+          if (r <= hd[0]) heap.push(r, idxArray[pos]);
+        }
+        return;
+      }
+      const left = 2 * node + 1;
+      const lbLeft = this.nodeLowerBound(q, qo, left);
+      const lbRight = this.nodeLowerBound(q, qo, left + 1);
+      if (lbLeft <= lbRight) {
+        visit(left, lbLeft);
+        visit(left + 1, lbRight);
+      } else {
+        visit(left + 1, lbRight);
+        visit(left, lbLeft);
+      }
+    };
+
+    for (let qi = from; qi < to; qi++) {
+      qo = qi * d;
+      heap.reset();
+      visit(0, this.nodeLowerBound(q, qo, 0));
+      heap.sortAscending();
+      for (let j = 0; j < k; j++) {
+        outIdx[qi * k + j] = heap.idx[j];
+        outDist[qi * k + j] = reducedToDistance(this.metric, hd[j]);
+      }
+    }
+  }
+
+  radiusRange(q: FloatArray, rr: number, from: number, to: number, out: RaggedBuilder, countOnly: boolean): void {
+    const { data, idxArray, nodeStart, nodeEnd, isLeaf } = this.a;
+    const d = this.cols;
+    const rdist = this.rdist;
+    const metric = this.metric;
+    let qo = 0;
+    let count = 0;
+    const visit = (node: number): void => {
+      if (this.nodeLowerBound(q, qo, node) > rr) return;
+      if (isLeaf[node] === 1) {
+        const end = nodeEnd[node];
+        for (let pos = nodeStart[node], o = pos * d; pos < end; pos++, o += d) {
+          const r = rdist(q, qo, data, o, d);
+          if (r <= rr) {
+            if (countOnly) count++;
+            else out.push(idxArray[pos], reducedToDistance(metric, r));
+          }
+        }
+        return;
+      }
+      visit(2 * node + 1);
+      visit(2 * node + 2);
+    };
+    for (let qi = from; qi < to; qi++) {
+      qo = qi * d;
+      visit(0);
+      out.offsets[qi - from + 1] = countOnly ? count : out.length;
+    }
+  }
+}
+
+/** Builds the shared arrays: in-place quickselect partitioning, nodes in breadth-first order. */
+function buildArrays(m: Matrix, leafSize: number, kind: TreeKind, metric: Metric): TreeArrays {
+  const { data: X, rows: n, cols: d } = m;
+  const nNodes = treeNodeCount(n, leafSize);
+  const idxArray = new Int32Array(n);
+  for (let i = 0; i < n; i++) idxArray[i] = i;
+  const nodeStart = allocShared(Int32Array, nNodes);
+  const nodeEnd = allocShared(Int32Array, nNodes);
+  const isLeaf = allocShared(Uint8Array, nNodes);
+  const nodeBounds = allocShared(Float64Array, kind === "kd_tree" ? nNodes * 2 * d : nNodes * d);
+  const nodeRadius = allocShared(Float64Array, kind === "ball_tree" ? nNodes : 0);
+  const lo = new Float64Array(d);
+  const hi = new Float64Array(d);
+  const rdist = reducedDistanceFn(metric);
+  nodeStart[0] = 0;
+  nodeEnd[0] = n;
+  for (let node = 0; node < nNodes; node++) {
+    const start = nodeStart[node];
+    const end = nodeEnd[node];
+    lo.fill(Infinity);
+    hi.fill(-Infinity);
+    for (let pos = start; pos < end; pos++) {
+      const o = idxArray[pos] * d;
+      for (let j = 0; j < d; j++) {
+        const v = X[o + j];
+        if (v < lo[j]) lo[j] = v;
+        if (v > hi[j]) hi[j] = v;
+      }
+    }
+    if (kind === "kd_tree") {
+      nodeBounds.set(lo, node * 2 * d);
+      nodeBounds.set(hi, node * 2 * d + d);
+    } else {
+      const c = node * d;
+      for (let pos = start; pos < end; pos++) {
+        const o = idxArray[pos] * d;
+        for (let j = 0; j < d; j++) nodeBounds[c + j] += X[o + j];
+      }
+      for (let j = 0; j < d; j++) nodeBounds[c + j] /= end - start;
+      let radius = 0;
+      for (let pos = start; pos < end; pos++) {
+        const r = rdist(nodeBounds, c, X, idxArray[pos] * d, d);
+        if (r > radius) radius = r;
+      }
+      nodeRadius[node] = reducedToDistance(metric, radius);
+    }
+    const left = 2 * node + 1;
+    if (left >= nNodes) {
+      isLeaf[node] = 1;
+      continue;
+    }
+    let splitDim = 0;
+    let spread = -1;
+    for (let j = 0; j < d; j++) {
+      if (hi[j] - lo[j] > spread) {
+        spread = hi[j] - lo[j];
+        splitDim = j;
+      }
+    }
+    const mid = start + ((end - start) >> 1);
+    selectNth(idxArray, X, d, splitDim, start, end - 1, mid);
+    nodeStart[left] = start;
+    nodeEnd[left] = mid;
+    nodeStart[left + 1] = mid;
+    nodeEnd[left + 1] = end;
+  }
+  const data = allocShared(X instanceof Float32Array ? Float32Array : Float64Array, n * d) as FloatArray;
+  for (let pos = 0; pos < n; pos++) data.set(X.subarray(idxArray[pos] * d, idxArray[pos] * d + d), pos * d);
+  return { data, idxArray: sharedCopy(idxArray), nodeStart, nodeEnd, isLeaf, nodeBounds, nodeRadius };
+}
+
+function sharedCopy(a: Int32Array): Int32Array {
+  const out = allocShared(Int32Array, a.length);
+  out.set(a);
+  return out;
+}
+
+/**
+ * Reorders idx[lo..hi] (inclusive) so that idx[nth] holds the row whose value
+ * in column dim ranks nth, smaller keys before it and larger after; ties are
+ * ordered by row index, so every key is distinct and duplicates stay cheap.
+ */
+function selectNth(idx: Int32Array, X: FloatArray, d: number, dim: number, lo: number, hi: number, nth: number): void {
+  while (hi > lo) {
+    const a = idx[lo];
+    const b = idx[(lo + hi) >> 1];
+    const c = idx[hi];
+    // median of three as the pivot
+    let pivot = b;
+    if (before(X, d, dim, a, b) !== before(X, d, dim, a, c)) pivot = a;
+    else if (before(X, d, dim, b, c) !== before(X, d, dim, a, c)) pivot = c;
+    const pv = X[pivot * d + dim];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      for (;;) {
+        const v = X[idx[i] * d + dim];
+        if (v < pv || (v === pv && idx[i] < pivot)) i++;
+        else break;
+      }
+      for (;;) {
+        const v = X[idx[j] * d + dim];
+        if (v > pv || (v === pv && idx[j] > pivot)) j--;
+        else break;
+      }
+      if (i <= j) {
+        const t = idx[i];
+        idx[i] = idx[j];
+        idx[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (nth <= j) hi = j;
+    else if (nth >= i) lo = i;
+    else return;
+  }
+}
+
+function before(X: FloatArray, d: number, dim: number, a: number, b: number): boolean {
+  const va = X[a * d + dim];
+  const vb = X[b * d + dim];
+  return va < vb || (va === vb && a < b);
+}
+
+function checkLeafSize(leafSize: number): void {
+  if (!Number.isInteger(leafSize) || leafSize < 1) {
+    throw new KnnInputError(`leafSize must be an integer >= 1, got ${leafSize}`);
+  }
+}
+
+function prepare(X: MatrixLike, options: TreeOptions, algorithm: TreeKind): { m: Matrix; metric: Metric; leafSize: number } {
+  const metric = resolveMetric(options);
+  if (metric.kind === MetricKind.Cosine) {
+    throw new KnnInputError(`metric "cosine" is not supported by ${algorithm}; use algorithm "brute"`);
+  }
+  const leafSize = options.leafSize ?? 40;
+  checkLeafSize(leafSize);
+  return { m: toMatrix(X, "X"), metric, leafSize };
+}
+
+function arraysFromState(state: IndexState): TreeArrays {
+  const a = state.arrays;
+  return {
+    data: a.data as FloatArray,
+    idxArray: a.idxArray as Int32Array,
+    nodeStart: a.nodeStart as Int32Array,
+    nodeEnd: a.nodeEnd as Int32Array,
+    isLeaf: a.isLeaf as Uint8Array,
+    nodeBounds: a.nodeBounds as Float64Array,
+    nodeRadius: a.nodeRadius as Float64Array,
+  };
+}
+
+interface TreeParams {
+  cols: number;
+  metric: string;
+  p: number;
+  leafSize: number;
+}
+
+/** KD-tree: nodes bounded by axis-aligned boxes, split at the median of the widest dimension. */
+export class KDTree extends BinaryTree {
+  readonly algorithm = "kd_tree" as const;
+
+  static build(X: MatrixLike, options: TreeOptions = {}): KDTree {
+    const { m, metric, leafSize } = prepare(X, options, "kd_tree");
+    return new KDTree(buildArrays(m, leafSize, "kd_tree", metric), m.cols, metric, leafSize, options.workers);
+  }
+
+  static fromShared(state: IndexState): KDTree {
+    const p = state.params as unknown as TreeParams;
+    return new KDTree(arraysFromState(state), p.cols, resolveMetric(p), p.leafSize, 1);
+  }
+
+  protected nodeLowerBound(q: FloatArray, qo: number, node: number): number {
+    const d = this.cols;
+    const b = this.a.nodeBounds;
+    const base = node * 2 * d;
+    const kind = this.metric.kind;
+    let s = 0;
+    for (let j = 0; j < d; j++) {
+      const v = q[qo + j];
+      const lo = b[base + j];
+      const hi = b[base + d + j];
+      const gap = v < lo ? lo - v : v > hi ? v - hi : 0;
+      if (kind === MetricKind.Euclidean) s += gap * gap;
+      else if (kind === MetricKind.Chebyshev) s = gap > s ? gap : s;
+      else s += gapPower(this.metric, gap);
+    }
+    return s * BOUND_SHRINK;
+  }
+}
+
+/** Ball tree: nodes bounded by a centroid and a radius, split at the median of the widest dimension. */
+export class BallTree extends BinaryTree {
+  readonly algorithm = "ball_tree" as const;
+  private readonly centreDist: ReducedDistance;
+
+  private constructor(arrays: TreeArrays, cols: number, metric: Metric, leafSize: number, workers: TreeOptions["workers"]) {
+    super(arrays, cols, metric, leafSize, workers);
+    this.centreDist = reducedDistanceFn(metric);
+  }
+
+  static build(X: MatrixLike, options: TreeOptions = {}): BallTree {
+    const { m, metric, leafSize } = prepare(X, options, "ball_tree");
+    return new BallTree(buildArrays(m, leafSize, "ball_tree", metric), m.cols, metric, leafSize, options.workers);
+  }
+
+  static fromShared(state: IndexState): BallTree {
+    const p = state.params as unknown as TreeParams;
+    return new BallTree(arraysFromState(state), p.cols, resolveMetric(p), p.leafSize, 1);
+  }
+
+  protected nodeLowerBound(q: FloatArray, qo: number, node: number): number {
+    const d = this.cols;
+    const toCentre = reducedToDistance(this.metric, this.centreDist(q, qo, this.a.nodeBounds, node * d, d));
+    const radius = this.a.nodeRadius[node];
+    const gap = toCentre - radius - 1e-10 * (toCentre + radius);
+    return gap > 0 ? distanceToReduced(this.metric, gap) : 0;
+  }
+}

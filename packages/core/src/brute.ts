@@ -1,0 +1,140 @@
+import { KnnInputError } from "./errors.js";
+import { NeighborHeap, type RaggedBuilder } from "./heap.js";
+import { KnnIndex } from "./index-base.js";
+import { toMatrix, type FloatArray, type Matrix, type MatrixLike } from "./matrix.js";
+import {
+  MetricKind,
+  reducedDistanceFn,
+  reducedToDistance,
+  resolveMetric,
+  rowNorms,
+  type Metric,
+  type MetricOptions,
+} from "./metrics.js";
+import { toShared, type IndexState } from "./shared.js";
+
+export interface BruteForceOptions extends MetricOptions {
+  /** Threads for queries: a number, or "auto" (all cores when the batch is large enough). */
+  workers?: number | "auto";
+}
+
+/**
+ * Exact search by scanning every training row. Holds the caller's matrix as a
+ * view (no copy); cosine keeps the row norms as well.
+ */
+export class BruteForce extends KnnIndex {
+  readonly algorithm = "brute" as const;
+  private data: FloatArray;
+  private norms: Float64Array | null;
+
+  private constructor(data: FloatArray, rows: number, cols: number, metric: Metric, workers: BruteForceOptions["workers"], norms: Float64Array | null) {
+    super(rows, cols, metric, data instanceof Float32Array ? "float32" : "float64", workers);
+    this.data = data;
+    this.norms = norms;
+  }
+
+  static build(X: MatrixLike, options: BruteForceOptions = {}): BruteForce {
+    const metric = resolveMetric(options);
+    const m: Matrix = toMatrix(X, "X");
+    const norms = metric.kind === MetricKind.Cosine ? rowNorms(m.data, m.rows, m.cols) : null;
+    return new BruteForce(m.data, m.rows, m.cols, metric, options.workers, norms);
+  }
+
+  static fromShared(state: IndexState): BruteForce {
+    const p = state.params as { rows: number; cols: number; metric: string; p: number };
+    const norms = (state.arrays.norms as Float64Array | undefined) ?? null;
+    return new BruteForce(state.arrays.data as FloatArray, p.rows, p.cols, resolveMetric(p), 1, norms);
+  }
+
+  private shared: IndexState | null = null;
+
+  sharedState(): IndexState {
+    if (this.shared === null) {
+      this.data = toShared(this.data);
+      if (this.norms) this.norms = toShared(this.norms);
+      const arrays: IndexState["arrays"] = { data: this.data };
+      if (this.norms) arrays.norms = this.norms;
+      this.shared = {
+        type: "brute",
+        params: { rows: this.rows, cols: this.cols, metric: this.metric.name, p: this.metric.p },
+        arrays,
+      };
+    }
+    return this.shared;
+  }
+
+  protected queryCost(): number {
+    return this.rows;
+  }
+
+  /** Reduced distances from query row qi to every training row, into `out`. */
+  private reducedRow(q: FloatArray, qi: number, out: Float64Array): void {
+    const { data, rows, cols } = this;
+    const qo = qi * cols;
+    const kind = this.metric.kind;
+    if (kind === MetricKind.Euclidean) {
+      for (let i = 0, o = 0; i < rows; i++, o += cols) {
+        let s = 0;
+        for (let j = 0; j < cols; j++) {
+          const t = q[qo + j] - data[o + j];
+          s += t * t;
+        }
+        out[i] = s;
+      }
+    } else if (kind === MetricKind.Cosine) {
+      const norms = this.norms as Float64Array;
+      let qn = 0;
+      for (let j = 0; j < cols; j++) qn += q[qo + j] * q[qo + j];
+      qn = Math.sqrt(qn);
+      for (let i = 0, o = 0; i < rows; i++, o += cols) {
+        let dot = 0;
+        for (let j = 0; j < cols; j++) dot += q[qo + j] * data[o + j];
+        const denom = qn * norms[i];
+        out[i] = denom === 0 ? 1 : Math.min(2, Math.max(0, 1 - dot / denom));
+      }
+    } else {
+      const rdist = reducedDistanceFn(this.metric);
+      for (let i = 0, o = 0; i < rows; i++, o += cols) out[i] = rdist(q, qo, data, o, cols);
+    }
+  }
+
+  knnRange(q: FloatArray, k: number, from: number, to: number, outIdx: Int32Array, outDist: Float64Array): void {
+    const heap = new NeighborHeap(k);
+    const row = new Float64Array(this.rows);
+    const { dist, idx } = heap;
+    for (let qi = from; qi < to; qi++) {
+      this.reducedRow(q, qi, row);
+      heap.reset();
+      for (let i = 0; i < this.rows; i++) {
+        const r = row[i];
+        if (r <= dist[0]) heap.push(r, i);
+      }
+      heap.sortAscending();
+      for (let j = 0; j < k; j++) {
+        outIdx[qi * k + j] = idx[j];
+        outDist[qi * k + j] = reducedToDistance(this.metric, dist[j]);
+      }
+    }
+  }
+
+  radiusRange(q: FloatArray, rr: number, from: number, to: number, out: RaggedBuilder, countOnly: boolean): void {
+    const row = new Float64Array(this.rows);
+    let count = 0;
+    for (let qi = from; qi < to; qi++) {
+      this.reducedRow(q, qi, row);
+      for (let i = 0; i < this.rows; i++) {
+        if (row[i] <= rr) {
+          if (countOnly) count++;
+          else out.push(i, reducedToDistance(this.metric, row[i]));
+        }
+      }
+      out.offsets[qi - from + 1] = countOnly ? count : out.length;
+    }
+  }
+}
+
+export function assertTreeMetric(metric: Metric, algorithm: string): void {
+  if (metric.kind === MetricKind.Cosine) {
+    throw new KnnInputError(`metric "cosine" is not supported by ${algorithm}; use algorithm "brute"`);
+  }
+}

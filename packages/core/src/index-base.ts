@@ -1,0 +1,130 @@
+import { KnnInputError } from "./errors.js";
+import { RaggedBuilder } from "./heap.js";
+import { checkColumns, dtypeOf, toMatrix, type Dtype, type FloatArray, type Matrix, type MatrixLike } from "./matrix.js";
+import { distanceToReduced, type Metric } from "./metrics.js";
+import { parallelKnn, parallelRadius, resolveWorkers } from "./parallel.js";
+import type { KnnResult, QueryOptions, RadiusOptions, RadiusResult } from "./results.js";
+import type { IndexState } from "./shared.js";
+
+export type IndexAlgorithm = "brute" | "kd_tree" | "ball_tree" | "prefilter";
+
+/**
+ * What every index shares: input checks, output allocation and the split of a
+ * query batch over worker threads. Subclasses supply the per-range kernels.
+ */
+export abstract class KnnIndex {
+  abstract readonly algorithm: IndexAlgorithm;
+  readonly rows: number;
+  readonly cols: number;
+  readonly metric: Metric;
+  readonly dtype: Dtype;
+  /** Default thread count for queries (see `resolveWorkers`). */
+  workers: number | "auto";
+
+  protected constructor(rows: number, cols: number, metric: Metric, dtype: Dtype, workers: number | "auto" | undefined) {
+    this.rows = rows;
+    this.cols = cols;
+    this.metric = metric;
+    this.dtype = dtype;
+    if (workers !== undefined && workers !== "auto") checkWorkers(workers);
+    this.workers = workers ?? "auto";
+  }
+
+  /** Fills rows [from, to) of a k-NN result: original indices and true distances, sorted. */
+  abstract knnRange(q: FloatArray, k: number, from: number, to: number, outIdx: Int32Array, outDist: Float64Array): void;
+
+  /** Appends rows [from, to) of a radius result (reduced radius rr) to `out`, whose offsets are local to `from`. */
+  abstract radiusRange(q: FloatArray, rr: number, from: number, to: number, out: RaggedBuilder, countOnly: boolean): void;
+
+  /** The arrays and parameters a worker thread needs to rebuild this index without a copy. */
+  abstract sharedState(): IndexState;
+
+  /** Relative cost of one query (distance evaluations), used to decide whether threads pay off. */
+  protected abstract queryCost(k: number): number;
+
+  /** The k nearest training rows of each row of Q. */
+  query(Q: MatrixLike, k: number, options: QueryOptions = {}): KnnResult {
+    const q = this.checkQueries(Q);
+    if (!Number.isInteger(k) || k < 1) throw new KnnInputError(`k must be an integer >= 1, got ${k}`);
+    if (k > this.rows) {
+      throw new KnnInputError(`k=${k} is larger than the number of training rows (${this.rows})`);
+    }
+    const workers = resolveWorkers(options.workers ?? this.workers, q.rows * this.queryCost(k) * this.cols);
+    if (workers > 1) return parallelKnn(this, q, k, workers);
+    const indices = new Int32Array(q.rows * k);
+    const distances = new Float64Array(q.rows * k);
+    this.knnRange(q.data, k, 0, q.rows, indices, distances);
+    return { indices, distances, rows: q.rows, k };
+  }
+
+  /** Training rows within distance r (inclusive) of each row of Q. */
+  queryRadius(Q: MatrixLike, r: number, options: RadiusOptions = {}): RadiusResult {
+    const q = this.checkQueries(Q);
+    if (typeof r !== "number" || !(r >= 0) || r === Infinity) {
+      throw new KnnInputError(`radius r must be a finite number >= 0, got ${r}`);
+    }
+    const rr = distanceToReduced(this.metric, r);
+    const countOnly = options.countOnly ?? false;
+    const workers = resolveWorkers(options.workers ?? this.workers, q.rows * this.queryCost(1) * this.cols);
+    const result =
+      workers > 1
+        ? parallelRadius(this, q, rr, countOnly, workers)
+        : this.radiusBatch(q.data, rr, 0, q.rows, countOnly);
+    if (options.sortResults && !countOnly) sortRadiusRows(result);
+    return result;
+  }
+
+  /** Radius search of rows [from, to) into a fresh CSR result. */
+  radiusBatch(q: FloatArray, rr: number, from: number, to: number, countOnly: boolean): RadiusResult {
+    const out = new RaggedBuilder(to - from, !countOnly, countOnly ? 0 : 1024);
+    this.radiusRange(q, rr, from, to, out, countOnly);
+    return {
+      offsets: out.offsets,
+      indices: out.indices.slice(0, out.length),
+      distances: out.distances.slice(0, countOnly ? 0 : out.length),
+      rows: to - from,
+    };
+  }
+
+  protected checkQueries(Q: MatrixLike): Matrix {
+    const q = toMatrix(Q, "Q");
+    checkColumns(q, this.cols, "Q");
+    return q;
+  }
+}
+
+export function checkWorkers(workers: number): void {
+  if (!Number.isInteger(workers) || workers < 1) {
+    throw new KnnInputError(`workers must be an integer >= 1 or "auto", got ${workers}`);
+  }
+}
+
+export function indexDtype(m: Matrix): Dtype {
+  return dtypeOf(m);
+}
+
+/** Sorts each row of a radius result by (distance, index), in place. */
+export function sortRadiusRows(result: RadiusResult): void {
+  const { offsets, indices, distances } = result;
+  let order = new Int32Array(0);
+  let tmpI = new Int32Array(0);
+  let tmpD = new Float64Array(0);
+  for (let row = 0; row < result.rows; row++) {
+    const a = offsets[row];
+    const n = offsets[row + 1] - a;
+    if (n < 2) continue;
+    if (order.length < n) {
+      order = new Int32Array(n);
+      tmpI = new Int32Array(n);
+      tmpD = new Float64Array(n);
+    }
+    for (let j = 0; j < n; j++) order[j] = a + j;
+    order.subarray(0, n).sort((x, y) => distances[x] - distances[y] || indices[x] - indices[y]);
+    for (let j = 0; j < n; j++) {
+      tmpI[j] = indices[order[j]];
+      tmpD[j] = distances[order[j]];
+    }
+    indices.set(tmpI.subarray(0, n), a);
+    distances.set(tmpD.subarray(0, n), a);
+  }
+}

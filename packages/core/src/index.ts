@@ -1,0 +1,24 @@
+export { KnnInputError, NotFittedError } from "./errors.js";
+export { matrixFromRows, matrixView, toMatrix, type Matrix, type MatrixLike, type FloatArray, type Dtype } from "./matrix.js";
+export { resolveMetric, METRIC_NAMES, type Metric, type MetricName, type MetricOptions } from "./metrics.js";
+export type { KnnResult, RadiusResult, QueryOptions, RadiusOptions } from "./results.js";
+export { radiusCounts, radiusRow } from "./results.js";
+export { KnnIndex, type IndexAlgorithm } from "./index-base.js";
+export { BruteForce, type BruteForceOptions } from "./brute.js";
+export { BinaryTree, KDTree, BallTree, treeNodeCount, type TreeKind, type TreeOptions } from "./binary-tree.js";
+export { closeWorkerPool, cpuCount, parallelAvailable, AUTO_PARALLEL_WORK } from "./parallel.js";
+export type { IndexState } from "./shared.js";
+export {
+  NearestNeighbors,
+  KNeighborsClassifier,
+  KNeighborsRegressor,
+  chooseAlgorithm,
+  r2Score,
+  type Algorithm,
+  type NeighborsOptions,
+  type WeightedOptions,
+  type Weights,
+  type Label,
+  type Probabilities,
+  type CsrGraph,
+} from "./estimators.js";

@@ -1,0 +1,212 @@
+/**
+ * Parallel queries on worker_threads (Node only). The index arrays and the
+ * query rows live in SharedArrayBuffers, so workers read them without copies.
+ * Calls stay synchronous: the main thread takes chunks of query rows from a
+ * shared counter like the workers do, then blocks on Atomics.wait until every
+ * worker has finished, and collects radius results with receiveMessageOnPort.
+ * Workers are started on first use, reused, and unref'd: they never keep the
+ * process alive. `closeWorkerPool()` terminates them.
+ */
+import type { Worker as NodeWorker, MessagePort as NodeMessagePort } from "node:worker_threads";
+import { KnnInputError } from "./errors.js";
+import type { KnnIndex } from "./index-base.js";
+import type { Matrix } from "./matrix.js";
+import type { KnnResult, RadiusResult } from "./results.js";
+import { allocShared, hasSharedMemory, toShared } from "./shared.js";
+
+type WorkerThreads = typeof import("node:worker_threads");
+type Os = typeof import("node:os");
+
+interface NodeProcess {
+  getBuiltinModule?: (name: string) => unknown;
+}
+
+function builtin<T>(name: string): T | null {
+  const proc = (globalThis as { process?: NodeProcess }).process;
+  return (proc?.getBuiltinModule?.(name) as T | undefined) ?? null;
+}
+
+const threads = builtin<WorkerThreads>("node:worker_threads");
+const os = builtin<Os>("node:os");
+const fs = builtin<typeof import("node:fs")>("node:fs");
+
+/** Whether this runtime can run parallel queries (Node with worker_threads and shared memory). */
+export const parallelAvailable = threads !== null && hasSharedMemory && threads.isMainThread;
+
+/** Number of hardware threads (1 where unknown). */
+export function cpuCount(): number {
+  return os ? (os.availableParallelism?.() ?? os.cpus().length) : 1;
+}
+
+/** Work (distance evaluations x features) above which "auto" uses every core. */
+export const AUTO_PARALLEL_WORK = 20_000_000;
+
+/** The thread count for one batch: an explicit number is honoured (capped by the cores), "auto" uses all cores for large batches. */
+export function resolveWorkers(workers: number | "auto", work: number): number {
+  if (!parallelAvailable) return 1;
+  if (workers === "auto") return work >= AUTO_PARALLEL_WORK ? cpuCount() : 1;
+  if (!Number.isInteger(workers) || workers < 1) {
+    throw new KnnInputError(`workers must be an integer >= 1 or "auto", got ${workers}`);
+  }
+  return workers;
+}
+
+interface PoolWorker {
+  worker: NodeWorker;
+  port: NodeMessagePort;
+  registered: Set<number>;
+}
+
+const pool: PoolWorker[] = [];
+const indexIds = new WeakMap<KnnIndex, number>();
+let nextIndexId = 1;
+const finalizer = new FinalizationRegistry<number>((id) => {
+  for (const w of pool) {
+    if (w.registered.delete(id)) w.worker.postMessage({ type: "free", id });
+  }
+});
+
+function workerScript(): URL {
+  const here = new URL("./worker.js", import.meta.url);
+  if (fs?.existsSync(here)) return here;
+  // running from TypeScript sources (tests): use the built worker
+  return new URL("../dist/worker.js", import.meta.url);
+}
+
+function ensureWorkers(count: number): PoolWorker[] {
+  const t = threads as WorkerThreads;
+  while (pool.length < count) {
+    const { port1, port2 } = new t.MessageChannel();
+    const worker = new t.Worker(workerScript(), { workerData: { port: port2 }, transferList: [port2] });
+    worker.unref();
+    port1.unref();
+    const entry: PoolWorker = { worker, port: port1, registered: new Set() };
+    worker.on("error", () => removeWorker(entry));
+    worker.on("exit", () => removeWorker(entry));
+    pool.push(entry);
+  }
+  return pool.slice(0, count);
+}
+
+function removeWorker(entry: PoolWorker): void {
+  const i = pool.indexOf(entry);
+  if (i >= 0) pool.splice(i, 1);
+}
+
+/** Terminates the worker threads (they are restarted on the next parallel query). */
+export async function closeWorkerPool(): Promise<void> {
+  const all = pool.splice(0, pool.length);
+  await Promise.all(all.map((w) => w.worker.terminate()));
+}
+
+function indexId(index: KnnIndex): number {
+  let id = indexIds.get(index);
+  if (id === undefined) {
+    id = nextIndexId++;
+    indexIds.set(index, id);
+    finalizer.register(index, id);
+  }
+  return id;
+}
+
+/** Rows per chunk: small enough to balance, large enough to keep the counter cold. */
+function chunkRows(rows: number, threadsUsed: number): number {
+  return Math.max(1, Math.min(256, Math.ceil(rows / (threadsUsed * 8))));
+}
+
+/** Control block: [next chunk, finished workers, failed]. */
+const NEXT = 0;
+const DONE = 1;
+const FAILED = 2;
+
+interface Batch {
+  control: Int32Array;
+  helpers: PoolWorker[];
+  chunk: number;
+  chunks: number;
+}
+
+function startBatch(index: KnnIndex, q: Matrix, workers: number, task: Record<string, unknown>): Batch {
+  const helpers = ensureWorkers(workers - 1);
+  const id = indexId(index);
+  const control = allocShared(Int32Array, 4);
+  const chunk = chunkRows(q.rows, workers);
+  const chunks = Math.ceil(q.rows / chunk);
+  const qData = toShared(q.data);
+  for (const h of helpers) {
+    if (!h.registered.has(id)) {
+      h.worker.postMessage({ type: "register", id, state: index.sharedState() });
+      h.registered.add(id);
+    }
+    h.worker.postMessage({ ...task, id, q: qData, rows: q.rows, chunk, chunks, control });
+  }
+  return { control, helpers, chunk, chunks };
+}
+
+function finishBatch(batch: Batch): void {
+  const { control, helpers } = batch;
+  while (Atomics.load(control, DONE) < helpers.length) {
+    const seen = Atomics.load(control, DONE);
+    Atomics.wait(control, DONE, seen, 1000);
+    if (helpers.some((h) => !pool.includes(h))) {
+      throw new Error("a knnkit worker thread died during a parallel query");
+    }
+  }
+  if (Atomics.load(control, FAILED) !== 0) {
+    let message = "a knnkit worker thread failed";
+    for (const h of helpers) {
+      for (let m = threads!.receiveMessageOnPort(h.port); m; m = threads!.receiveMessageOnPort(h.port)) {
+        const msg = m.message as { error?: string };
+        if (msg.error) message = msg.error;
+      }
+    }
+    throw new Error(message);
+  }
+}
+
+export function parallelKnn(index: KnnIndex, q: Matrix, k: number, workers: number): KnnResult {
+  const indices = allocShared(Int32Array, q.rows * k);
+  const distances = allocShared(Float64Array, q.rows * k);
+  const batch = startBatch(index, q, workers, { type: "knn", k, indices, distances });
+  for (let c = Atomics.add(batch.control, NEXT, 1); c < batch.chunks; c = Atomics.add(batch.control, NEXT, 1)) {
+    const from = c * batch.chunk;
+    index.knnRange(q.data, k, from, Math.min(q.rows, from + batch.chunk), indices, distances);
+  }
+  finishBatch(batch);
+  return { indices, distances, rows: q.rows, k };
+}
+
+export function parallelRadius(index: KnnIndex, q: Matrix, rr: number, countOnly: boolean, workers: number): RadiusResult {
+  const batch = startBatch(index, q, workers, { type: "radius", rr, countOnly });
+  const parts: (RadiusResult | undefined)[] = new Array(batch.chunks);
+  for (let c = Atomics.add(batch.control, NEXT, 1); c < batch.chunks; c = Atomics.add(batch.control, NEXT, 1)) {
+    const from = c * batch.chunk;
+    parts[c] = index.radiusBatch(q.data, rr, from, Math.min(q.rows, from + batch.chunk), countOnly);
+  }
+  finishBatch(batch);
+  for (const h of batch.helpers) {
+    for (let m = threads!.receiveMessageOnPort(h.port); m; m = threads!.receiveMessageOnPort(h.port)) {
+      const msg = m.message as { chunk: number; part: RadiusResult };
+      parts[msg.chunk] = msg.part;
+    }
+  }
+  return concatRadius(parts as RadiusResult[], q.rows);
+}
+
+function concatRadius(parts: RadiusResult[], rows: number): RadiusResult {
+  let total = 0;
+  for (const p of parts) total += p.indices.length;
+  const offsets = new Int32Array(rows + 1);
+  const indices = new Int32Array(total);
+  const distances = new Float64Array(parts.some((p) => p.distances.length > 0) ? total : 0);
+  let row = 0;
+  let base = 0;
+  for (const p of parts) {
+    for (let i = 1; i <= p.rows; i++) offsets[row + i] = base + p.offsets[i];
+    indices.set(p.indices, base);
+    if (distances.length > 0) distances.set(p.distances, base);
+    row += p.rows;
+    base = offsets[row];
+  }
+  return { offsets, indices, distances, rows };
+}

@@ -1,0 +1,45 @@
+/** k nearest neighbours of each query, row-major: row i is [i*k, (i+1)*k), sorted by distance then index. */
+export interface KnnResult {
+  readonly indices: Int32Array;
+  readonly distances: Float64Array;
+  readonly rows: number;
+  readonly k: number;
+}
+
+/**
+ * Neighbours within a radius, CSR-like: the neighbours of query i are
+ * indices[offsets[i] .. offsets[i+1]) (distances alike). With countOnly,
+ * indices and distances are empty and counts are offsets[i+1] - offsets[i].
+ */
+export interface RadiusResult {
+  readonly offsets: Int32Array;
+  readonly indices: Int32Array;
+  readonly distances: Float64Array;
+  readonly rows: number;
+}
+
+export interface QueryOptions {
+  /** Threads to use (main thread included). Default: the index's `workers` setting. */
+  workers?: number;
+}
+
+export interface RadiusOptions extends QueryOptions {
+  /** Sort each row's neighbours by distance (then index). Default false: index order for brute force, traversal order for trees. */
+  sortResults?: boolean;
+  /** Only count the neighbours. */
+  countOnly?: boolean;
+}
+
+/** Per-row counts of a radius result. */
+export function radiusCounts(result: RadiusResult): Int32Array {
+  const counts = new Int32Array(result.rows);
+  for (let i = 0; i < result.rows; i++) counts[i] = result.offsets[i + 1] - result.offsets[i];
+  return counts;
+}
+
+/** Row i of a radius result as views. */
+export function radiusRow(result: RadiusResult, i: number): { indices: Int32Array; distances: Float64Array } {
+  const a = result.offsets[i];
+  const b = result.offsets[i + 1];
+  return { indices: result.indices.subarray(a, b), distances: result.distances.subarray(a, b) };
+}

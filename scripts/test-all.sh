@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Runs every test suite of the repository (after scripts/setup.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+pnpm exec vitest run
