@@ -76,7 +76,16 @@ export abstract class BinaryTree extends KnnIndex {
   }
 
   /** Reduced lower bound of the distance from query row qo to any row of node. */
-  protected abstract nodeLowerBound(q: FloatArray, qo: number, node: number): number;
+  /** A lower-bound function for one batch (plain closures, so the hot loop stays monomorphic). */
+  private lowerBoundFn(q: FloatArray): (qo: number, node: number) => number {
+    const { nodeBounds, nodeRadius } = this.a;
+    const { metric, rdist, cols } = this;
+    const ball = this.algorithm === "ball_tree";
+    return (qo, node) =>
+      ball
+        ? ballLowerBound(metric, rdist, nodeBounds, nodeRadius, cols, q, qo, node)
+        : boxLowerBound(metric, nodeBounds, cols, q, qo, node);
+  }
 
   sharedState(): IndexState {
     const { data, idxArray, nodeStart, nodeEnd, isLeaf, nodeBounds, nodeRadius } = this.a;
@@ -98,28 +107,26 @@ export abstract class BinaryTree extends KnnIndex {
     const rdist = this.rdist;
     const heap = new NeighborHeap(k);
     const hd = heap.dist;
+    const lowerBound = this.lowerBoundFn(q);
     let qo = 0;
 
     const visit = (node: number, lb: number): void => {
       if (lb > hd[0]) return;
       if (isLeaf[node] === 1) {
         const end = nodeEnd[node];
+        if (euclidean) {
+          scanLeafEuclidean(q, qo, data, d, nodeStart[node], end, heap, idxArray);
+          return;
+        }
         for (let pos = nodeStart[node], o = pos * d; pos < end; pos++, o += d) {
-          let r: number;
-          if (euclidean) {
-            r = 0;
-            for (let j = 0; j < d; j++) {
-              const t = q[qo + j] - data[o + j];
-              r += t * t;
-            }
-          } else r = rdist(q, qo, data, o, d);
+          const r = rdist(q, qo, data, o, d);
           if (r <= hd[0]) heap.push(r, idxArray[pos]);
         }
         return;
       }
       const left = 2 * node + 1;
-      const lbLeft = this.nodeLowerBound(q, qo, left);
-      const lbRight = this.nodeLowerBound(q, qo, left + 1);
+      const lbLeft = lowerBound(qo, left);
+      const lbRight = lowerBound(qo, left + 1);
       if (lbLeft <= lbRight) {
         visit(left, lbLeft);
         visit(left + 1, lbRight);
@@ -132,7 +139,7 @@ export abstract class BinaryTree extends KnnIndex {
     for (let qi = from; qi < to; qi++) {
       qo = qi * d;
       heap.reset();
-      visit(0, this.nodeLowerBound(q, qo, 0));
+      visit(0, lowerBound(qo, 0));
       heap.sortAscending();
       for (let j = 0; j < k; j++) {
         outIdx[qi * k + j] = heap.idx[j];
@@ -146,10 +153,11 @@ export abstract class BinaryTree extends KnnIndex {
     const d = this.cols;
     const rdist = this.rdist;
     const metric = this.metric;
+    const lowerBound = this.lowerBoundFn(q);
     let qo = 0;
     let count = 0;
     const visit = (node: number): void => {
-      if (this.nodeLowerBound(q, qo, node) > rr) return;
+      if (lowerBound(qo, node) > rr) return;
       if (isLeaf[node] === 1) {
         const end = nodeEnd[node];
         for (let pos = nodeStart[node], o = pos * d; pos < end; pos++, o += d) {
@@ -346,35 +354,11 @@ export class KDTree extends BinaryTree {
     const p = state.params as unknown as TreeParams;
     return new KDTree(arraysFromState(state), p.cols, resolveMetric(p), p.leafSize, 1);
   }
-
-  protected nodeLowerBound(q: FloatArray, qo: number, node: number): number {
-    const d = this.cols;
-    const b = this.a.nodeBounds;
-    const base = node * 2 * d;
-    const kind = this.metric.kind;
-    let s = 0;
-    for (let j = 0; j < d; j++) {
-      const v = q[qo + j];
-      const lo = b[base + j];
-      const hi = b[base + d + j];
-      const gap = v < lo ? lo - v : v > hi ? v - hi : 0;
-      if (kind === MetricKind.Euclidean) s += gap * gap;
-      else if (kind === MetricKind.Chebyshev) s = gap > s ? gap : s;
-      else s += gapPower(this.metric, gap);
-    }
-    return s * BOUND_SHRINK;
-  }
 }
 
 /** Ball tree: nodes bounded by a centroid and a radius, split at the median of the widest dimension. */
 export class BallTree extends BinaryTree {
   readonly algorithm = "ball_tree" as const;
-  private readonly centreDist: ReducedDistance;
-
-  private constructor(arrays: TreeArrays, cols: number, metric: Metric, leafSize: number, workers: TreeOptions["workers"]) {
-    super(arrays, cols, metric, leafSize, workers);
-    this.centreDist = reducedDistanceFn(metric);
-  }
 
   static build(X: MatrixLike, options: TreeOptions = {}): BallTree {
     const { m, metric, leafSize } = prepare(X, options, "ball_tree");
@@ -385,12 +369,106 @@ export class BallTree extends BinaryTree {
     const p = state.params as unknown as TreeParams;
     return new BallTree(arraysFromState(state), p.cols, resolveMetric(p), p.leafSize, 1);
   }
+}
 
-  protected nodeLowerBound(q: FloatArray, qo: number, node: number): number {
-    const d = this.cols;
-    const toCentre = reducedToDistance(this.metric, this.centreDist(q, qo, this.a.nodeBounds, node * d, d));
-    const radius = this.a.nodeRadius[node];
-    const gap = toCentre - radius - 1e-10 * (toCentre + radius);
-    return gap > 0 ? distanceToReduced(this.metric, gap) : 0;
+/** Box lower bound (KD-tree): the per-dimension gaps between the query and the node's bounds. */
+function boxLowerBound(metric: Metric, bounds: Float64Array, d: number, q: FloatArray, qo: number, node: number): number {
+  const base = node * 2 * d;
+  const kind = metric.kind;
+  let s = 0;
+  for (let j = 0; j < d; j++) {
+    const v = q[qo + j];
+    const lo = bounds[base + j];
+    const hi = bounds[base + d + j];
+    const gap = v < lo ? lo - v : v > hi ? v - hi : 0;
+    if (kind === MetricKind.Euclidean) s += gap * gap;
+    else if (kind === MetricKind.Chebyshev) s = gap > s ? gap : s;
+    else s += gapPower(metric, gap);
+  }
+  return s * BOUND_SHRINK;
+}
+
+/** Ball lower bound: distance to the centroid minus the radius (with a rounding margin), reduced. */
+function ballLowerBound(
+  metric: Metric,
+  rdist: ReducedDistance,
+  centroids: Float64Array,
+  radii: Float64Array,
+  d: number,
+  q: FloatArray,
+  qo: number,
+  node: number,
+): number {
+  let reduced: number;
+  if (metric.kind === MetricKind.Euclidean) {
+    reduced = 0;
+    for (let j = 0, c = node * d; j < d; j++) {
+      const t = q[qo + j] - centroids[c + j];
+      reduced += t * t;
+    }
+  } else reduced = rdist(q, qo, centroids, node * d, d);
+  const toCentre = reducedToDistance(metric, reduced);
+  const radius = radii[node];
+  const gap = toCentre - radius - 1e-10 * (toCentre + radius);
+  return gap > 0 ? distanceToReduced(metric, gap) : 0;
+}
+
+/**
+ * Squared euclidean distances from the query to rows [start, end) of a leaf,
+ * four rows at a time (each query value is loaded once for four rows; every
+ * row still sums its dimensions in order, so results equal the plain loop's
+ * bit for bit). A group is dropped once all four partial sums exceed the k-th
+ * distance: partial sums never decrease.
+ */
+function scanLeafEuclidean(
+  q: FloatArray,
+  qo: number,
+  data: FloatArray,
+  d: number,
+  start: number,
+  end: number,
+  heap: NeighborHeap,
+  idxArray: Int32Array,
+): void {
+  const hd = heap.dist;
+  let pos = start;
+  for (; pos + 3 < end; pos += 4) {
+    const o0 = pos * d;
+    const o1 = o0 + d;
+    const o2 = o1 + d;
+    const o3 = o2 + d;
+    const worst = hd[0];
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let j = 0;
+    for (let stop = Math.min(d, 8); ; stop = Math.min(d, stop + 8)) {
+      for (; j < stop; j++) {
+        const v = q[qo + j];
+        const t0 = v - data[o0 + j];
+        const t1 = v - data[o1 + j];
+        const t2 = v - data[o2 + j];
+        const t3 = v - data[o3 + j];
+        s0 += t0 * t0;
+        s1 += t1 * t1;
+        s2 += t2 * t2;
+        s3 += t3 * t3;
+      }
+      if (j === d || (s0 > worst && s1 > worst && s2 > worst && s3 > worst)) break;
+    }
+    if (j < d) continue;
+    if (s0 <= hd[0]) heap.push(s0, idxArray[pos]);
+    if (s1 <= hd[0]) heap.push(s1, idxArray[pos + 1]);
+    if (s2 <= hd[0]) heap.push(s2, idxArray[pos + 2]);
+    if (s3 <= hd[0]) heap.push(s3, idxArray[pos + 3]);
+  }
+  for (let o = pos * d; pos < end; pos++, o += d) {
+    let r = 0;
+    for (let j = 0; j < d; j++) {
+      const t = q[qo + j] - data[o + j];
+      r += t * t;
+    }
+    if (r <= hd[0]) heap.push(r, idxArray[pos]);
   }
 }
