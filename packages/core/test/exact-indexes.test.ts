@@ -1,0 +1,173 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { BallTree, BruteForce, KDTree, matrixView, radiusCounts, type Matrix, type RadiusResult } from "../src/index.js";
+import { dataArb, expectClose, makeData, naiveKnn, naiveMetrics } from "./helpers.js";
+
+const treeMetrics = [
+  { metric: "euclidean", p: 2 },
+  { metric: "manhattan", p: 1 },
+  { metric: "chebyshev", p: Infinity },
+  { metric: "minkowski", p: 3 },
+  { metric: "minkowski", p: 1.5 },
+];
+const leafSizes = [1, 2, 5, 40];
+
+function queriesFor(X: Matrix, count: number, seed: number): Matrix {
+  // half the queries are training rows (exact ties at distance 0), half fresh points
+  const fresh = makeData("uniform", count, X.cols, seed + 1, X.data instanceof Float32Array);
+  const data = new Float64Array(count * X.cols);
+  for (let i = 0; i < count; i++) {
+    const src = i % 2 === 0 ? X.data.subarray(((i * 7919) % X.rows) * X.cols, ((i * 7919) % X.rows + 1) * X.cols) : fresh.data.subarray(i * X.cols, (i + 1) * X.cols);
+    data.set(src, i * X.cols);
+  }
+  return matrixView(data, count, X.cols);
+}
+
+function sortedRows(r: RadiusResult): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < r.rows; i++) out.push(Array.from(r.indices.subarray(r.offsets[i], r.offsets[i + 1])).sort((a, b) => a - b).join(","));
+  return out;
+}
+
+describe("KDTree and BallTree equal brute force", () => {
+  it("on random data, every metric, dtype, leaf size and k (property)", () => {
+    fc.assert(
+      fc.property(
+        dataArb,
+        fc.constantFrom(...treeMetrics),
+        fc.constantFrom(...leafSizes),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (spec, metric, leafSize, kFraction) => {
+          const X = makeData(spec.kind, spec.rows, spec.cols, spec.seed, spec.float32);
+          const Q = queriesFor(X, spec.queries, spec.seed);
+          const k = 1 + Math.floor(kFraction * (X.rows - 1));
+          const brute = BruteForce.build(X, metric).query(Q, k, { workers: 1 });
+          for (const Tree of [KDTree, BallTree]) {
+            const tree = Tree.build(X, { ...metric, leafSize });
+            const got = tree.query(Q, k, { workers: 1 });
+            expect(Array.from(got.indices)).toEqual(Array.from(brute.indices));
+            expectClose(got.distances, brute.distances);
+          }
+        },
+      ),
+      { numRuns: 60, seed: 20261123 },
+    );
+  });
+
+  it("radius queries return exactly the rows within r (property)", () => {
+    fc.assert(
+      fc.property(
+        dataArb,
+        fc.constantFrom(...treeMetrics),
+        fc.constantFrom(...leafSizes),
+        fc.double({ min: 0, max: 4, noNaN: true }),
+        (spec, metric, leafSize, r) => {
+          const X = makeData(spec.kind, spec.rows, spec.cols, spec.seed, spec.float32);
+          const Q = queriesFor(X, spec.queries, spec.seed);
+          const brute = BruteForce.build(X, metric);
+          const expected = brute.queryRadius(Q, r, { sortResults: true });
+          // independent check of brute force's own radius answer
+          const dist = naiveMetrics[metric.metric](metric.p);
+          for (let i = 0; i < Q.rows; i++) {
+            const q = Q.data.subarray(i * Q.cols, (i + 1) * Q.cols);
+            const within: number[] = [];
+            for (let row = 0; row < X.rows; row++) {
+              const d = dist(q, X.data.subarray(row * X.cols, (row + 1) * X.cols));
+              if (d <= r * (1 - 1e-9)) within.push(row);
+              else if (d <= r * (1 + 1e-9)) within.push(-1); // too close to call: skip
+            }
+            const got = new Set(expected.indices.subarray(expected.offsets[i], expected.offsets[i + 1]));
+            for (const row of within) if (row >= 0) expect(got.has(row)).toBe(true);
+          }
+          for (const Tree of [KDTree, BallTree]) {
+            const tree = Tree.build(X, { ...metric, leafSize });
+            const sorted = tree.queryRadius(Q, r, { sortResults: true, workers: 1 });
+            expect(Array.from(sorted.indices)).toEqual(Array.from(expected.indices));
+            expectClose(sorted.distances, expected.distances);
+            const unsorted = tree.queryRadius(Q, r, { workers: 1 });
+            expect(sortedRows(unsorted)).toEqual(sortedRows(expected));
+            const counts = tree.queryRadius(Q, r, { countOnly: true, workers: 1 });
+            expect(Array.from(radiusCounts(counts))).toEqual(Array.from(radiusCounts(expected)));
+            expect(counts.indices.length).toBe(0);
+          }
+        },
+      ),
+      { numRuns: 40, seed: 7 },
+    );
+  });
+});
+
+describe("BruteForce against a naive reference", () => {
+  for (const metric of [...treeMetrics, { metric: "cosine", p: 2 }]) {
+    it(`${metric.metric} p=${metric.p}`, () => {
+      for (const kind of ["uniform", "grid", "duplicates"] as const) {
+        for (const float32 of [false, true]) {
+          const X = makeData(kind, 200, 5, 11, float32);
+          if (metric.metric === "cosine") X.data.fill(0, 0, 5); // a zero vector
+          const Q = queriesFor(X, 12, 3);
+          const k = 17;
+          const got = BruteForce.build(X, metric).query(Q, k, { workers: 1 });
+          const ref = naiveKnn(X, Q, k, naiveMetrics[metric.metric](metric.p));
+          expectClose(got.distances, ref.distances.flat(), 1e-9);
+          // indices may only differ where the reference distances tie within rounding
+          for (let i = 0; i < Q.rows; i++) {
+            for (let j = 0; j < k; j++) {
+              const a = got.indices[i * k + j];
+              const b = ref.indices[i][j];
+              if (a !== b) expect(Math.abs(got.distances[i * k + j] - ref.distances[i][j])).toBeLessThan(1e-9);
+            }
+          }
+        }
+      }
+    });
+  }
+});
+
+describe("degenerate data", () => {
+  const cases: [string, Matrix][] = [
+    ["one row", matrixView(new Float64Array([1, 2, 3]), 1, 3)],
+    ["constant columns", matrixView(new Float64Array(60).fill(4), 20, 3)],
+    ["identical rows", matrixView(Float64Array.from({ length: 50 }, (_, i) => i % 2), 25, 2)],
+  ];
+  for (const [name, X] of cases) {
+    it(`${name}: k = rows, every tree equals brute force`, () => {
+      const Q = matrixView(new Float64Array(X.cols * 2).map((_, i) => i), 2, X.cols);
+      const brute = BruteForce.build(X).query(Q, X.rows, { workers: 1 });
+      for (const row of [0, 1]) {
+        // ties at equal distance come out in index order
+        const idx = Array.from(brute.indices.subarray(row * X.rows, (row + 1) * X.rows));
+        const d = Array.from(brute.distances.subarray(row * X.rows, (row + 1) * X.rows));
+        for (let j = 1; j < idx.length; j++) {
+          expect(d[j] >= d[j - 1]).toBe(true);
+          if (d[j] === d[j - 1]) expect(idx[j]).toBeGreaterThan(idx[j - 1]);
+        }
+      }
+      for (const Tree of [KDTree, BallTree]) {
+        for (const leafSize of [1, 3, 40]) {
+          const got = Tree.build(X, { leafSize }).query(Q, X.rows, { workers: 1 });
+          expect(Array.from(got.indices)).toEqual(Array.from(brute.indices));
+          expect(Array.from(got.distances)).toEqual(Array.from(brute.distances));
+        }
+      }
+    });
+  }
+
+  it("float32 data stays float32 in the tree", () => {
+    const X = makeData("uniform", 100, 4, 5, true);
+    const tree = KDTree.build(X);
+    expect(tree.dtype).toBe("float32");
+    expect(tree.arrays.data).toBeInstanceOf(Float32Array);
+    expect(BallTree.build(X).arrays.data).toBeInstanceOf(Float32Array);
+  });
+
+  it("number[][] input is copied once into float64", () => {
+    const rows = [
+      [0, 0],
+      [1, 1],
+      [2, 2],
+    ];
+    const res = KDTree.build(rows).query([[0.9, 0.9]], 2, { workers: 1 });
+    expect(Array.from(res.indices)).toEqual([1, 0]);
+    expectClose(res.distances, [Math.hypot(0.1, 0.1), Math.hypot(0.9, 0.9)]);
+  });
+});
