@@ -200,13 +200,14 @@ function concatRadius(parts: RadiusResult[], rows: number): RadiusResult {
   const indices = new Int32Array(total);
   const distances = new Float64Array(parts.some((p) => p.distances.length > 0) ? total : 0);
   let row = 0;
-  let base = 0;
+  let written = 0;
   for (const p of parts) {
+    const base = offsets[row];
     for (let i = 1; i <= p.rows; i++) offsets[row + i] = base + p.offsets[i];
-    indices.set(p.indices, base);
-    if (distances.length > 0) distances.set(p.distances, base);
+    indices.set(p.indices, written);
+    if (distances.length > 0) distances.set(p.distances, written);
+    written += p.indices.length;
     row += p.rows;
-    base = offsets[row];
   }
   return { offsets, indices, distances, rows };
 }
