@@ -2,20 +2,26 @@ import { KnnInputError } from "./errors.js";
 import { NeighborHeap, type RaggedBuilder } from "./heap.js";
 import { KnnIndex } from "./index-base.js";
 import { toMatrix, type FloatArray, type Matrix, type MatrixLike } from "./matrix.js";
+import { checkCategoricalCodes, checkCategoricalFeatures, mixedReducedDistance } from "./mixed-metric.js";
 import {
   MetricKind,
-  reducedDistanceFn,
   reducedToDistance,
   resolveMetric,
   rowNorms,
   type Metric,
   type MetricOptions,
+  type ReducedDistance,
 } from "./metrics.js";
+import { scanRowsEuclidean } from "./scan.js";
 import { toShared, type IndexState } from "./shared.js";
 
 export interface BruteForceOptions extends MetricOptions {
   /** Threads for queries: a number, or "auto" (all cores when the batch is large enough). */
   workers?: number | "auto";
+  /** Columns holding integer category codes, compared as 0/1 mismatch (see mixed-metric.ts). */
+  categoricalFeatures?: number[];
+  /** What one categorical mismatch weighs, in units of a numeric difference. Default 1. */
+  categoricalWeight?: number;
 }
 
 /**
@@ -26,24 +32,41 @@ export class BruteForce extends KnnIndex {
   readonly algorithm = "brute" as const;
   private data: FloatArray;
   private norms: Float64Array | null;
+  readonly categoricalFeatures: readonly number[];
+  readonly categoricalWeight: number;
+  private readonly rdist: ReducedDistance | null;
 
-  private constructor(data: FloatArray, rows: number, cols: number, metric: Metric, workers: BruteForceOptions["workers"], norms: Float64Array | null) {
+  private constructor(
+    data: FloatArray,
+    rows: number,
+    cols: number,
+    metric: Metric,
+    workers: BruteForceOptions["workers"],
+    norms: Float64Array | null,
+    categorical: readonly number[],
+    categoricalWeight: number,
+  ) {
     super(rows, cols, metric, data instanceof Float32Array ? "float32" : "float64", workers);
     this.data = data;
     this.norms = norms;
+    this.categoricalFeatures = categorical;
+    this.categoricalWeight = categoricalWeight;
+    this.rdist = metric.kind === MetricKind.Cosine ? null : mixedReducedDistance(metric, categorical, cols, categoricalWeight);
   }
 
   static build(X: MatrixLike, options: BruteForceOptions = {}): BruteForce {
     const metric = resolveMetric(options);
     const m: Matrix = toMatrix(X, "X");
+    const categorical = checkCategoricalFeatures(options.categoricalFeatures, m.cols);
+    checkCategoricalCodes(m.data, m.rows, m.cols, categorical, "X");
     const norms = metric.kind === MetricKind.Cosine ? rowNorms(m.data, m.rows, m.cols) : null;
-    return new BruteForce(m.data, m.rows, m.cols, metric, options.workers, norms);
+    return new BruteForce(m.data, m.rows, m.cols, metric, options.workers, norms, categorical, options.categoricalWeight ?? 1);
   }
 
   static fromShared(state: IndexState): BruteForce {
-    const p = state.params as { rows: number; cols: number; metric: string; p: number };
+    const p = state.params as { rows: number; cols: number; metric: string; p: number; categorical: number[]; categoricalWeight: number };
     const norms = (state.arrays.norms as Float64Array | undefined) ?? null;
-    return new BruteForce(state.arrays.data as FloatArray, p.rows, p.cols, resolveMetric(p), 1, norms);
+    return new BruteForce(state.arrays.data as FloatArray, p.rows, p.cols, resolveMetric(p), 1, norms, p.categorical, p.categoricalWeight);
   }
 
   private shared: IndexState | null = null;
@@ -56,7 +79,14 @@ export class BruteForce extends KnnIndex {
       if (this.norms) arrays.norms = this.norms;
       this.shared = {
         type: "brute",
-        params: { rows: this.rows, cols: this.cols, metric: this.metric.name, p: this.metric.p },
+        params: {
+          rows: this.rows,
+          cols: this.cols,
+          metric: this.metric.name,
+          p: this.metric.p,
+          categorical: this.categoricalFeatures,
+          categoricalWeight: this.categoricalWeight,
+        },
         arrays,
       };
     }
@@ -72,7 +102,7 @@ export class BruteForce extends KnnIndex {
     const { data, rows, cols } = this;
     const qo = qi * cols;
     const kind = this.metric.kind;
-    if (kind === MetricKind.Euclidean) {
+    if (kind === MetricKind.Euclidean && this.categoricalFeatures.length === 0) {
       for (let i = 0, o = 0; i < rows; i++, o += cols) {
         let s = 0;
         for (let j = 0; j < cols; j++) {
@@ -93,21 +123,26 @@ export class BruteForce extends KnnIndex {
         out[i] = denom === 0 ? 1 : Math.min(2, Math.max(0, 1 - dot / denom));
       }
     } else {
-      const rdist = reducedDistanceFn(this.metric);
+      const rdist = this.rdist as ReducedDistance;
       for (let i = 0, o = 0; i < rows; i++, o += cols) out[i] = rdist(q, qo, data, o, cols);
     }
   }
 
   knnRange(q: FloatArray, k: number, from: number, to: number, outIdx: Int32Array, outDist: Float64Array): void {
     const heap = new NeighborHeap(k);
-    const row = new Float64Array(this.rows);
     const { dist, idx } = heap;
+    const scan = this.metric.kind === MetricKind.Euclidean && this.categoricalFeatures.length === 0;
+    const row = new Float64Array(scan ? 0 : this.rows);
+    const identity = scan ? identityIndex(this.rows) : null;
     for (let qi = from; qi < to; qi++) {
-      this.reducedRow(q, qi, row);
       heap.reset();
-      for (let i = 0; i < this.rows; i++) {
-        const r = row[i];
-        if (r <= dist[0]) heap.push(r, i);
+      if (identity) scanRowsEuclidean(q, qi * this.cols, this.data, this.cols, 0, this.rows, heap, identity);
+      else {
+        this.reducedRow(q, qi, row);
+        for (let i = 0; i < this.rows; i++) {
+          const r = row[i];
+          if (r <= dist[0]) heap.push(r, i);
+        }
       }
       heap.sortAscending();
       for (let j = 0; j < k; j++) {
@@ -133,8 +168,13 @@ export class BruteForce extends KnnIndex {
   }
 }
 
-export function assertTreeMetric(metric: Metric, algorithm: string): void {
-  if (metric.kind === MetricKind.Cosine) {
-    throw new KnnInputError(`metric "cosine" is not supported by ${algorithm}; use algorithm "brute"`);
+let identityCache = new Int32Array(0);
+
+/** 0, 1, ..., n-1 (shared, grown on demand). */
+export function identityIndex(n: number): Int32Array {
+  if (identityCache.length < n) {
+    identityCache = new Int32Array(Math.max(n, identityCache.length * 2));
+    for (let i = 0; i < identityCache.length; i++) identityCache[i] = i;
   }
+  return identityCache;
 }

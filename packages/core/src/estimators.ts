@@ -5,9 +5,15 @@ import type { KnnIndex } from "./index-base.js";
 import { toMatrix, type Matrix, type MatrixLike } from "./matrix.js";
 import { MetricKind, resolveMetric, type Metric, type MetricOptions } from "./metrics.js";
 import type { KnnResult, RadiusResult } from "./results.js";
+import { r2Score } from "./evaluation.js";
+import { PrefilterIndex, type Label } from "./prefilter.js";
+import type { ScoringMethod } from "./scoring.js";
+import { tunePrefilter, type TuneResult } from "./tuner.js";
 
-export type Algorithm = "auto" | "brute" | "kd_tree" | "ball_tree";
-const ALGORITHMS: readonly string[] = ["auto", "brute", "kd_tree", "ball_tree"];
+export { r2Score, type Label };
+
+export type Algorithm = "auto" | "brute" | "kd_tree" | "ball_tree" | "prefilter";
+const ALGORITHMS: readonly string[] = ["auto", "brute", "kd_tree", "ball_tree", "prefilter"];
 
 export interface NeighborsOptions extends MetricOptions {
   /** Default k for kneighbors / predict (scikit-learn's n_neighbors). Default 5. */
@@ -19,14 +25,34 @@ export interface NeighborsOptions extends MetricOptions {
   leafSize?: number;
   /** Threads for queries: a number, or "auto" (all cores when the batch is large enough). */
   workers?: number | "auto";
+  /** Columns holding integer category codes (brute force and prefilter; see mixed-metric.ts). */
+  categoricalFeatures?: number[];
+  categoricalWeight?: number;
+  /** Prefilter knobs (algorithm "prefilter"). */
+  candidates?: number;
+  nFilterFeatures?: number;
+  halvingStages?: number;
+  scoring?: ScoringMethod;
+  features?: number[];
+  /** With algorithm "prefilter": tune candidates and halving stages at fit to reach this recall@k on held-out rows. */
+  targetRecall?: number;
 }
+
+const PREFILTER_KNOBS = ["candidates", "nFilterFeatures", "halvingStages", "scoring", "features", "targetRecall"] as const;
 
 /**
  * The `auto` rule (scikit-learn's): brute force when the metric is cosine, when
  * there are more than 15 features (trees stop pruning), or when k is at least
  * half the training rows; otherwise the KD-tree.
  */
-export function chooseAlgorithm(algorithm: string, metric: Metric, rows: number, cols: number, k: number): Exclude<Algorithm, "auto"> {
+export function chooseAlgorithm(
+  algorithm: string,
+  metric: Metric,
+  rows: number,
+  cols: number,
+  k: number,
+  categorical = false,
+): Exclude<Algorithm, "auto"> {
   if (!ALGORITHMS.includes(algorithm)) {
     throw new KnnInputError(`unknown algorithm "${algorithm}"; expected one of ${ALGORITHMS.join(", ")}`);
   }
@@ -34,9 +60,12 @@ export function chooseAlgorithm(algorithm: string, metric: Metric, rows: number,
     if (metric.kind === MetricKind.Cosine && algorithm !== "brute") {
       throw new KnnInputError(`metric "cosine" is not supported by ${algorithm}; use algorithm "brute"`);
     }
+    if (categorical && (algorithm === "kd_tree" || algorithm === "ball_tree")) {
+      throw new KnnInputError(`categoricalFeatures are not supported by ${algorithm}; use algorithm "brute" or "prefilter"`);
+    }
     return algorithm as Exclude<Algorithm, "auto">;
   }
-  if (metric.kind === MetricKind.Cosine || cols > 15 || k >= Math.floor(rows / 2)) return "brute";
+  if (metric.kind === MetricKind.Cosine || cols > 15 || k >= Math.floor(rows / 2) || categorical) return "brute";
   return "kd_tree";
 }
 
@@ -47,8 +76,14 @@ export interface CsrGraph {
   readonly shape: readonly [number, number];
 }
 
+type CoreOptions = Pick<NeighborsOptions, "nNeighbors" | "radius" | "algorithm" | "leafSize" | "metric" | "p" | "workers">;
+
 abstract class NeighborsBase {
-  readonly options: Required<Omit<NeighborsOptions, "metric" | "p">> & { metric: string; p: number };
+  readonly options: Required<CoreOptions>;
+  /** Options passed through to brute force / the prefilter. */
+  readonly extraOptions: Omit<NeighborsOptions, keyof CoreOptions>;
+  /** With targetRecall: what the tuner chose and measured at fit. */
+  prefilterTuning: TuneResult | null = null;
   protected index: KnnIndex | null = null;
   protected fitX: Matrix | null = null;
   /** The algorithm `auto` resolved to at fit. */
@@ -75,17 +110,37 @@ abstract class NeighborsBase {
       p: options.p ?? 2,
       workers: options.workers ?? "auto",
     };
+    const { nNeighbors: _n, radius: _r, algorithm: _a, leafSize: _l, metric: _m, p: _p, workers: _w, ...extra } = options;
+    if (algorithm !== "prefilter") {
+      const knob = PREFILTER_KNOBS.find((key) => extra[key] !== undefined);
+      if (knob) throw new KnnInputError(`option ${knob} only applies to algorithm "prefilter" (algorithm is "${algorithm}")`);
+    }
+    this.extraOptions = extra;
   }
 
-  protected fitIndex(X: MatrixLike): Matrix {
+  protected fitIndex(X: MatrixLike, y?: ArrayLike<Label>, task?: "classification" | "regression"): Matrix {
     const m = toMatrix(X, "X");
     const metric = resolveMetric(this.options);
-    const algorithm = chooseAlgorithm(this.options.algorithm, metric, m.rows, m.cols, this.options.nNeighbors);
+    const extra = this.extraOptions;
+    const categorical = (extra.categoricalFeatures?.length ?? 0) > 0;
+    const algorithm = chooseAlgorithm(this.options.algorithm, metric, m.rows, m.cols, this.options.nNeighbors, categorical);
     const opts = { metric: this.options.metric, p: this.options.p, workers: this.options.workers, leafSize: this.options.leafSize };
-    this.index =
-      algorithm === "brute" ? BruteForce.build(m, opts) : algorithm === "kd_tree" ? KDTree.build(m, opts) : BallTree.build(m, opts);
+    let tuning: TuneResult | null = null;
+    let index: KnnIndex;
+    if (algorithm === "prefilter") {
+      const { targetRecall, ...knobs } = extra;
+      const base = { ...opts, ...knobs, y, task };
+      if (targetRecall !== undefined) {
+        tuning = tunePrefilter(m, y, { ...base, k: this.options.nNeighbors, targetRecall, halvingStages: undefined });
+        index = PrefilterIndex.build(m, { ...base, candidates: tuning.candidates, halvingStages: tuning.halvingStages });
+      } else index = PrefilterIndex.build(m, base);
+    } else if (algorithm === "brute") {
+      index = BruteForce.build(m, { ...opts, categoricalFeatures: extra.categoricalFeatures, categoricalWeight: extra.categoricalWeight });
+    } else index = algorithm === "kd_tree" ? KDTree.build(m, opts) : BallTree.build(m, opts);
+    this.index = index;
     this.fitX = m;
     this.fitAlgorithm = algorithm;
+    this.prefilterTuning = tuning;
     return m;
   }
 
@@ -188,7 +243,6 @@ export class NearestNeighbors extends NeighborsBase {
   }
 }
 
-export type Label = number | string;
 /** "uniform", "distance" (1/d; a zero-distance neighbour takes all the weight), or a function of one row of distances. */
 export type Weights = "uniform" | "distance" | ((distances: Float64Array) => ArrayLike<number>);
 
@@ -260,7 +314,7 @@ export class KNeighborsClassifier extends NeighborsBase {
       typeof a === "number" ? (a as number) - (b as number) : a < b ? -1 : a > b ? 1 : 0,
     );
     const code = new Map(classes.map((c, i) => [c, i]));
-    this.fitIndex(m);
+    this.fitIndex(m, labels, "classification");
     this.classes = classes;
     this.codes = Int32Array.from(labels, (v) => code.get(v) as number);
     return this;
@@ -325,7 +379,7 @@ export class KNeighborsRegressor extends NeighborsBase {
     for (let i = 0; i < values.length; i++) {
       if (!Number.isFinite(values[i])) throw new KnnInputError(`y contains a non-finite value at position ${i}`);
     }
-    this.fitIndex(m);
+    this.fitIndex(m, values, "regression");
     this.y = values;
     return this;
   }
@@ -355,20 +409,4 @@ export class KNeighborsRegressor extends NeighborsBase {
     checkTarget(y, pred.length);
     return r2Score(y, pred);
   }
-}
-
-/** R² as scikit-learn computes it (1 for a perfect fit of a constant target, 0 for an imperfect one). */
-export function r2Score(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): number {
-  const n = yTrue.length;
-  let mean = 0;
-  for (let i = 0; i < n; i++) mean += yTrue[i];
-  mean /= n;
-  let ssRes = 0;
-  let ssTot = 0;
-  for (let i = 0; i < n; i++) {
-    ssRes += (yTrue[i] - yPred[i]) ** 2;
-    ssTot += (yTrue[i] - mean) ** 2;
-  }
-  if (ssTot === 0) return ssRes === 0 ? 1 : 0;
-  return 1 - ssRes / ssTot;
 }

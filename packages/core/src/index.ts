@@ -22,3 +22,31 @@ export {
   type Probabilities,
   type CsrGraph,
 } from "./estimators.js";
+export { PrefilterIndex, prefilterTarget, type PrefilterOptions, type PrefilterSettings } from "./prefilter.js";
+export {
+  pearsonScore,
+  correlationRatio,
+  anovaF,
+  mutualInformationNumeric,
+  mutualInformationCodes,
+  chiSquared,
+  varianceScore,
+  equalFrequencyBins,
+  scoreFeatures,
+  rankByScore,
+  MI_BINS,
+  SCORING_METHODS,
+  type ScoringMethod,
+  type PrefilterTarget,
+} from "./scoring.js";
+export { recallAtK, accuracy, queriesPerSecond } from "./evaluation.js";
+export {
+  tunePrefilter,
+  prefilterTradeoff,
+  DEFAULT_FRACTIONS,
+  type TuneOptions,
+  type TuneResult,
+  type TradeoffPoint,
+  type TradeoffResult,
+} from "./tuner.js";
+export { mixedReducedDistance } from "./mixed-metric.js";

@@ -2,6 +2,7 @@
 import { parentPort, workerData, type MessagePort } from "node:worker_threads";
 import { BruteForce } from "./brute.js";
 import { BallTree, KDTree } from "./binary-tree.js";
+import { PrefilterIndex } from "./prefilter.js";
 import type { KnnIndex } from "./index-base.js";
 import type { FloatArray } from "./matrix.js";
 import type { IndexState } from "./shared.js";
@@ -12,11 +13,8 @@ const builders: Record<string, (state: IndexState) => KnnIndex> = {
   brute: (s) => BruteForce.fromShared(s),
   kd_tree: (s) => KDTree.fromShared(s),
   ball_tree: (s) => BallTree.fromShared(s),
+  prefilter: (s) => PrefilterIndex.fromShared(s),
 };
-
-export function registerWorkerIndexType(type: string, build: (state: IndexState) => KnnIndex): void {
-  builders[type] = build;
-}
 
 interface Task {
   type: "knn" | "radius";

@@ -1,0 +1,361 @@
+/**
+ * The prefilter: approximate k-NN in two stages.
+ *   1. Rank the features by how predictive they are of the target (scoring.ts).
+ *      Rows are kept sorted by the best feature (the primary projection); a
+ *      query binary-searches its value there and takes a window of m rows,
+ *      grown on whichever side is nearer. Each halving stage then keeps the
+ *      half of the candidates nearer on the next ranked feature.
+ *   2. Exact k-NN (same metric, heap and tie rule as the exact indexes) over
+ *      the survivors. With m = N and no halving it returns brute force's answer.
+ * Arrays:
+ *   data           training rows permuted into primary-feature order
+ *   rowIds         position -> original row index
+ *   primaryValues  the primary feature's values in that order (sorted)
+ * On a categorical primary feature the window starts with the whole block of
+ * the query's category and widens to neighbouring codes only if it holds fewer
+ * than m rows.
+ */
+import { KnnInputError } from "./errors.js";
+import { NeighborHeap, type RaggedBuilder } from "./heap.js";
+import { KnnIndex } from "./index-base.js";
+import { toMatrix, type FloatArray, type Matrix, type MatrixLike } from "./matrix.js";
+import { MetricKind, reducedToDistance, resolveMetric, type Metric, type MetricOptions, type ReducedDistance } from "./metrics.js";
+import { checkCategoricalCodes, checkCategoricalFeatures, checkColumnIndices, mixedReducedDistance } from "./mixed-metric.js";
+import { scanRowsEuclidean } from "./scan.js";
+import { rankByScore, scoreFeatures, type PrefilterTarget, type ScoringMethod } from "./scoring.js";
+import { allocShared, type IndexState } from "./shared.js";
+
+export type Label = number | string;
+
+export interface PrefilterSettings {
+  /** Rows kept by the window: a count (integer >= 1) or a fraction of N in (0, 1). Default 0.2. */
+  candidates?: number;
+  /** Halving stages after the window, each on the next ranked feature. Default 0. */
+  halvingStages?: number;
+}
+
+export interface PrefilterOptions extends MetricOptions, PrefilterSettings {
+  /** Target: class labels or numeric values. Without it features are ranked by variance. */
+  y?: ArrayLike<Label>;
+  /** How to read y. Default: "classification" for strings or integers with at most 100 distinct values, else "regression". */
+  task?: "classification" | "regression";
+  /** Ranked features used by the filter (1 window + up to K-1 halving stages). Default 4. */
+  nFilterFeatures?: number;
+  /** Feature scoring method. Default "auto" (see scoring.ts). */
+  scoring?: ScoringMethod;
+  /** Use these columns, in this order, instead of the ranking. */
+  features?: number[];
+  /** Columns holding integer category codes. */
+  categoricalFeatures?: number[];
+  /** Weight of one categorical mismatch in the exact stage. Default 1. */
+  categoricalWeight?: number;
+  workers?: number | "auto";
+}
+
+interface PrefilterCore {
+  data: FloatArray;
+  rowIds: Int32Array;
+  primaryValues: Float64Array;
+  filterFeatures: number[];
+  categorical: number[];
+  categoricalWeight: number;
+  scores: Float64Array;
+}
+
+/** Target of the prefilter from labels or values (see PrefilterOptions.task). */
+export function prefilterTarget(y: ArrayLike<Label> | undefined, rows: number, task?: "classification" | "regression"): PrefilterTarget {
+  if (y === undefined) return { kind: "none" };
+  if (y.length !== rows) throw new KnnInputError(`y has ${y.length} values but X has ${rows} rows`);
+  const values = Array.from(y);
+  const strings = values.some((v) => typeof v === "string");
+  let classify = task === "classification";
+  if (task === undefined) {
+    classify = strings || (values.every((v) => Number.isInteger(v)) && new Set(values).size <= 100);
+  } else if (task !== "classification" && task !== "regression") {
+    throw new KnnInputError(`task must be "classification" or "regression", got "${String(task)}"`);
+  }
+  if (classify) {
+    const classes = [...new Set(values)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const code = new Map(classes.map((c, i) => [c, i]));
+    return { kind: "classes", codes: Int32Array.from(values, (v) => code.get(v) as number) };
+  }
+  if (strings) throw new KnnInputError("a regression target must be numeric");
+  const out = Float64Array.from(values as number[]);
+  for (let i = 0; i < out.length; i++) if (!Number.isFinite(out[i])) throw new KnnInputError(`y contains a non-finite value at position ${i}`);
+  return { kind: "values", values: out };
+}
+
+function checkSettings(s: PrefilterSettings, rows: number, nFilter: number): { m: number; halving: number } {
+  const c = s.candidates ?? 0.2;
+  if (typeof c !== "number" || !(c > 0) || !Number.isFinite(c)) {
+    throw new KnnInputError(`candidates must be a count >= 1 or a fraction in (0, 1), got ${c}`);
+  }
+  if (c >= 1 && !Number.isInteger(c)) throw new KnnInputError(`candidates >= 1 is a row count and must be an integer, got ${c}`);
+  const m = c < 1 ? Math.max(1, Math.ceil(c * rows)) : Math.min(c, rows);
+  const halving = s.halvingStages ?? 0;
+  if (!Number.isInteger(halving) || halving < 0) throw new KnnInputError(`halvingStages must be an integer >= 0, got ${halving}`);
+  if (halving > nFilter - 1) {
+    throw new KnnInputError(`halvingStages=${halving} needs ${halving + 1} filter features, but only ${nFilter} are used (nFilterFeatures)`);
+  }
+  return { m, halving };
+}
+
+export class PrefilterIndex extends KnnIndex {
+  readonly algorithm = "prefilter" as const;
+  /** Window size in rows. */
+  readonly m: number;
+  readonly halvingStages: number;
+  private readonly core: PrefilterCore;
+  private readonly rdist: ReducedDistance;
+  private readonly primaryCategorical: boolean;
+
+  private constructor(core: PrefilterCore, cols: number, metric: Metric, settings: { m: number; halving: number }, workers: PrefilterOptions["workers"]) {
+    super(core.rowIds.length, cols, metric, core.data instanceof Float32Array ? "float32" : "float64", workers);
+    this.core = core;
+    this.m = settings.m;
+    this.halvingStages = settings.halving;
+    this.rdist = mixedReducedDistance(metric, core.categorical, cols, core.categoricalWeight);
+    this.primaryCategorical = core.categorical.includes(core.filterFeatures[0]);
+  }
+
+  static build(X: MatrixLike, options: PrefilterOptions = {}): PrefilterIndex {
+    const metric = resolveMetric(options);
+    if (metric.kind === MetricKind.Cosine) throw new KnnInputError('metric "cosine" is not supported by the prefilter; use algorithm "brute"');
+    const m = toMatrix(X, "X");
+    const categorical = checkCategoricalFeatures(options.categoricalFeatures, m.cols);
+    checkCategoricalCodes(m.data, m.rows, m.cols, categorical, "X");
+    const nFilter = options.nFilterFeatures ?? Math.min(4, m.cols);
+    if (!Number.isInteger(nFilter) || nFilter < 1) throw new KnnInputError(`nFilterFeatures must be an integer >= 1, got ${nFilter}`);
+    if (nFilter > m.cols) throw new KnnInputError(`nFilterFeatures=${nFilter} is more than the ${m.cols} columns of X`);
+    const settings = checkSettings(options, m.rows, options.features?.length ?? nFilter);
+    const target = prefilterTarget(options.y, m.rows, options.task);
+    const scores = scoreFeatures(m, target, options.scoring ?? "auto", new Set(categorical));
+    let filterFeatures: number[];
+    if (options.features !== undefined) {
+      filterFeatures = checkColumnIndices(options.features, m.cols, "features");
+      if (filterFeatures.length === 0) throw new KnnInputError("features must name at least one column");
+    } else filterFeatures = rankByScore(scores).slice(0, nFilter);
+    const core = buildCore(m, filterFeatures, categorical, options.categoricalWeight ?? 1, scores);
+    return new PrefilterIndex(core, m.cols, metric, settings, options.workers);
+  }
+
+  static fromShared(state: IndexState): PrefilterIndex {
+    const p = state.params as {
+      cols: number;
+      metric: string;
+      p: number;
+      m: number;
+      halving: number;
+      filterFeatures: number[];
+      categorical: number[];
+      categoricalWeight: number;
+    };
+    const a = state.arrays;
+    const core: PrefilterCore = {
+      data: a.data as FloatArray,
+      rowIds: a.rowIds as Int32Array,
+      primaryValues: a.primaryValues as Float64Array,
+      filterFeatures: p.filterFeatures,
+      categorical: p.categorical,
+      categoricalWeight: p.categoricalWeight,
+      scores: a.scores as Float64Array,
+    };
+    return new PrefilterIndex(core, p.cols, resolveMetric(p), { m: p.m, halving: p.halving }, 1);
+  }
+
+  /** The same fitted projections with another window size or halving count (no rebuild). */
+  withSettings(settings: PrefilterSettings): PrefilterIndex {
+    const s = checkSettings({ candidates: settings.candidates ?? this.m, halvingStages: settings.halvingStages ?? this.halvingStages }, this.rows, this.core.filterFeatures.length);
+    return new PrefilterIndex(this.core, this.cols, this.metric, s, this.workers);
+  }
+
+  /** Columns used by the filter, best first (window feature, then one per halving stage). */
+  get filterFeatures(): readonly number[] {
+    return this.core.filterFeatures;
+  }
+
+  /** Score of every column (larger = more predictive). */
+  get featureScores(): Float64Array {
+    return this.core.scores;
+  }
+
+  sharedState(): IndexState {
+    const c = this.core;
+    return {
+      type: "prefilter",
+      params: {
+        cols: this.cols,
+        metric: this.metric.name,
+        p: this.metric.p,
+        m: this.m,
+        halving: this.halvingStages,
+        filterFeatures: c.filterFeatures,
+        categorical: c.categorical,
+        categoricalWeight: c.categoricalWeight,
+      },
+      arrays: { data: c.data, rowIds: c.rowIds, primaryValues: c.primaryValues, scores: c.scores },
+    };
+  }
+
+  protected queryCost(k: number): number {
+    return Math.max(k, this.m / 2 ** this.halvingStages) + this.m * 0.05;
+  }
+
+  /** Window [start, end) in primary order around value v, at least `want` rows. */
+  window(v: number, want: number): [number, number] {
+    const vals = this.core.primaryValues;
+    const n = vals.length;
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (vals[mid] < v) lo = mid + 1;
+      else hi = mid;
+    }
+    let start = lo;
+    let end = lo;
+    if (this.primaryCategorical) {
+      while (end < n && vals[end] === v) end++;
+    }
+    while (end - start < want) {
+      if (start === 0) end++;
+      else if (end === n) start--;
+      else if (v - vals[start - 1] <= vals[end] - v) start--;
+      else end++;
+    }
+    return [start, end];
+  }
+
+  /** Candidate positions after the window and the halving stages (count at least k). */
+  private candidates(q: FloatArray, qo: number, k: number, buf: { pos: Int32Array; key: Float64Array }): { start: number; end: number; count: number } {
+    const [start, end] = this.window(q[qo + this.core.filterFeatures[0]], Math.max(this.m, k));
+    if (this.halvingStages === 0) return { start, end, count: -1 };
+    let count = end - start;
+    if (buf.pos.length < count) {
+      buf.pos = new Int32Array(count);
+      buf.key = new Float64Array(count);
+    }
+    const { pos, key } = buf;
+    for (let i = 0; i < count; i++) pos[i] = start + i;
+    const { data } = this.core;
+    const d = this.cols;
+    for (let s = 1; s <= this.halvingStages; s++) {
+      const f = this.core.filterFeatures[s];
+      const cat = this.core.categorical.includes(f);
+      const v = q[qo + f];
+      for (let i = 0; i < count; i++) {
+        const diff = Math.abs(data[pos[i] * d + f] - v);
+        key[i] = cat ? (diff === 0 ? 0 : 1) : diff;
+      }
+      const keep = Math.max(k, Math.ceil(count / 2));
+      if (keep < count) selectSmallest(key, pos, count, keep);
+      count = Math.min(count, keep);
+    }
+    return { start, end, count };
+  }
+
+  knnRange(q: FloatArray, k: number, from: number, to: number, outIdx: Int32Array, outDist: Float64Array): void {
+    const { data, rowIds } = this.core;
+    const d = this.cols;
+    const heap = new NeighborHeap(k);
+    const hd = heap.dist;
+    const euclidean = this.metric.kind === MetricKind.Euclidean && this.core.categorical.length === 0;
+    const buf = { pos: new Int32Array(0), key: new Float64Array(0) };
+    for (let qi = from; qi < to; qi++) {
+      const qo = qi * d;
+      heap.reset();
+      const c = this.candidates(q, qo, k, buf);
+      if (c.count < 0) {
+        if (euclidean) scanRowsEuclidean(q, qo, data, d, c.start, c.end, heap, rowIds);
+        else for (let p = c.start; p < c.end; p++) {
+          const r = this.rdist(q, qo, data, p * d, d);
+          if (r <= hd[0]) heap.push(r, rowIds[p]);
+        }
+      } else {
+        for (let i = 0; i < c.count; i++) {
+          const p = buf.pos[i];
+          const r = this.rdist(q, qo, data, p * d, d);
+          if (r <= hd[0]) heap.push(r, rowIds[p]);
+        }
+      }
+      heap.sortAscending();
+      for (let j = 0; j < k; j++) {
+        outIdx[qi * k + j] = heap.idx[j];
+        outDist[qi * k + j] = reducedToDistance(this.metric, hd[j]);
+      }
+    }
+  }
+
+  radiusRange(q: FloatArray, rr: number, from: number, to: number, out: RaggedBuilder, countOnly: boolean): void {
+    const { data, rowIds } = this.core;
+    const d = this.cols;
+    const buf = { pos: new Int32Array(0), key: new Float64Array(0) };
+    let count = 0;
+    for (let qi = from; qi < to; qi++) {
+      const qo = qi * d;
+      const c = this.candidates(q, qo, 1, buf);
+      const n = c.count < 0 ? c.end - c.start : c.count;
+      const found: [number, number][] = [];
+      for (let i = 0; i < n; i++) {
+        const p = c.count < 0 ? c.start + i : buf.pos[i];
+        const r = this.rdist(q, qo, data, p * d, d);
+        if (r <= rr) found.push([rowIds[p], r]);
+      }
+      found.sort((a, b) => a[0] - b[0]);
+      if (countOnly) count += found.length;
+      else for (const [row, r] of found) out.push(row, reducedToDistance(this.metric, r));
+      out.offsets[qi - from + 1] = countOnly ? count : out.length;
+    }
+  }
+}
+
+function buildCore(m: Matrix, filterFeatures: number[], categorical: number[], categoricalWeight: number, scores: Float64Array): PrefilterCore {
+  const { data: X, rows: n, cols: d } = m;
+  const f = filterFeatures[0];
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  const key = new Float64Array(n);
+  for (let i = 0; i < n; i++) key[i] = X[i * d + f];
+  order.sort((a, b) => key[a] - key[b] || a - b);
+  const data = allocShared(X instanceof Float32Array ? Float32Array : Float64Array, n * d) as FloatArray;
+  const rowIds = allocShared(Int32Array, n);
+  const primaryValues = allocShared(Float64Array, n);
+  for (let p = 0; p < n; p++) {
+    const i = order[p];
+    data.set(X.subarray(i * d, i * d + d), p * d);
+    rowIds[p] = i;
+    primaryValues[p] = key[i];
+  }
+  return { data, rowIds, primaryValues, filterFeatures, categorical, categoricalWeight, scores };
+}
+
+/** Reorders (key, pos)[0..count) so the `keep` smallest keys (ties by position) come first. */
+function selectSmallest(key: Float64Array, pos: Int32Array, count: number, keep: number): void {
+  let lo = 0;
+  let hi = count - 1;
+  const nth = keep - 1;
+  while (hi > lo) {
+    const mid = (lo + hi) >> 1;
+    const pk = key[mid];
+    const pp = pos[mid];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (key[i] < pk || (key[i] === pk && pos[i] < pp)) i++;
+      while (key[j] > pk || (key[j] === pk && pos[j] > pp)) j--;
+      if (i <= j) {
+        const tk = key[i];
+        key[i] = key[j];
+        key[j] = tk;
+        const tp = pos[i];
+        pos[i] = pos[j];
+        pos[j] = tp;
+        i++;
+        j--;
+      }
+    }
+    if (nth <= j) hi = j;
+    else if (nth >= i) lo = i;
+    else return;
+  }
+}
