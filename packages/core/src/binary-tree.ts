@@ -25,7 +25,7 @@ import {
   type MetricOptions,
   type ReducedDistance,
 } from "./metrics.js";
-import { allocShared, type IndexState } from "./shared.js";
+import { allocShared, toShared, unpermuteRows, type IndexState } from "./shared.js";
 
 export type TreeKind = "kd_tree" | "ball_tree";
 
@@ -88,7 +88,13 @@ export abstract class BinaryTree extends KnnIndex {
         : boxLowerBound(metric, nodeBounds, cols, q, qo, node);
   }
 
+  trainingRows(): Matrix {
+    return { data: unpermuteRows(this.a.data, this.a.idxArray, this.cols), rows: this.rows, cols: this.cols };
+  }
+
   sharedState(): IndexState {
+    // arrays loaded from elsewhere move to shared memory once
+    for (const key of Object.keys(this.a) as (keyof TreeArrays)[]) (this.a[key] as unknown) = toShared(this.a[key]);
     const { data, idxArray, nodeStart, nodeEnd, isLeaf, nodeBounds, nodeRadius } = this.a;
     return {
       type: this.algorithm,

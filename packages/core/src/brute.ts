@@ -93,6 +93,10 @@ export class BruteForce extends KnnIndex {
     return this.shared;
   }
 
+  trainingRows(): Matrix {
+    return { data: this.data, rows: this.rows, cols: this.cols };
+  }
+
   protected queryCost(): number {
     return this.rows;
   }

@@ -9,6 +9,8 @@ import { r2Score } from "./evaluation.js";
 import { PrefilterIndex, type Label } from "./prefilter.js";
 import type { ScoringMethod } from "./scoring.js";
 import { tunePrefilter, type TuneResult } from "./tuner.js";
+import { indexFromState } from "./index-state.js";
+import type { IndexState } from "./shared.js";
 
 export { r2Score, type Label };
 
@@ -149,6 +151,39 @@ abstract class NeighborsBase {
     return this.index;
   }
 
+  /** The fitted index (for persistence and inspection). */
+  get fittedIndex(): KnnIndex {
+    return this.fitted();
+  }
+
+  /** Serializable state: options, the index's arrays, and the target (see estimatorFromState). */
+  toState(): EstimatorState {
+    const index = this.fitted();
+    return {
+      estimator: this.constructor.name as EstimatorState["estimator"],
+      options: { ...this.options, ...this.extraOptions, weightsName: weightsName((this as { weights?: unknown }).weights) },
+      fitAlgorithm: this.fitAlgorithm as Exclude<Algorithm, "auto">,
+      index: index.sharedState(),
+      ...this.targetState(),
+    };
+  }
+
+  protected targetState(): Pick<EstimatorState, "classes" | "codes" | "values"> {
+    return {};
+  }
+
+  /** Installs a restored index (used by estimatorFromState). */
+  protected restoreIndex(index: KnnIndex, algorithm: Exclude<Algorithm, "auto">): void {
+    this.index = index;
+    this.fitX = null;
+    this.fitAlgorithm = algorithm;
+  }
+
+  protected trainingMatrix(): Matrix {
+    if (this.fitX === null) this.fitX = this.fitted().trainingRows();
+    return this.fitX;
+  }
+
   /** Number of training rows. */
   get nSamplesFit(): number {
     return this.fitted().rows;
@@ -172,14 +207,14 @@ abstract class NeighborsBase {
         `nNeighbors=${k} must be smaller than the number of training rows (${index.rows}) when querying the training data itself`,
       );
     }
-    const all = index.query(this.fitX as Matrix, k + 1);
+    const all = index.query(this.trainingMatrix(), k + 1);
     return dropSelf(all, k);
   }
 
   /** Training rows within `radius` of each row of Q (without Q: of each training row, itself excluded). */
   radiusNeighbors(Q?: MatrixLike, radius: number = this.options.radius, options: { sortResults?: boolean } = {}): RadiusResult {
     const index = this.fitted();
-    const result = index.queryRadius(Q ?? (this.fitX as Matrix), radius, options);
+    const result = index.queryRadius(Q ?? this.trainingMatrix(), radius, options);
     return Q === undefined ? dropSelfRadius(result) : result;
   }
 
@@ -320,6 +355,16 @@ export class KNeighborsClassifier extends NeighborsBase {
     return this;
   }
 
+  protected override targetState(): Pick<EstimatorState, "classes" | "codes"> {
+    return { classes: this.classes, codes: this.codes };
+  }
+
+  /** @internal */
+  restoreTarget(classes: Label[], codes: Int32Array): void {
+    this.classes = classes;
+    this.codes = codes;
+  }
+
   /** Class probabilities: weighted neighbour votes, normalised per row. */
   predictProba(Q: MatrixLike): Probabilities {
     const res = this.kneighbors(Q);
@@ -384,6 +429,15 @@ export class KNeighborsRegressor extends NeighborsBase {
     return this;
   }
 
+  protected override targetState(): Pick<EstimatorState, "values"> {
+    return { values: this.y };
+  }
+
+  /** @internal */
+  restoreTarget(values: Float64Array): void {
+    this.y = values;
+  }
+
   /** Weighted mean of the neighbours' targets (0 where every weight is 0). */
   predict(Q: MatrixLike): Float64Array {
     const res = this.kneighbors(Q);
@@ -409,4 +463,50 @@ export class KNeighborsRegressor extends NeighborsBase {
     checkTarget(y, pred.length);
     return r2Score(y, pred);
   }
+}
+
+function weightsName(w: unknown): string | undefined {
+  return typeof w === "string" ? w : undefined;
+}
+
+export interface EstimatorState {
+  estimator: "NearestNeighbors" | "KNeighborsClassifier" | "KNeighborsRegressor";
+  options: Record<string, unknown>;
+  fitAlgorithm: Exclude<Algorithm, "auto">;
+  index: IndexState;
+  classes?: Label[];
+  codes?: Int32Array;
+  values?: Float64Array;
+}
+
+/**
+ * Rebuilds a fitted estimator from its state without refitting. A weights
+ * function cannot be stored: such an estimator comes back with "uniform"
+ * unless `weights` is given again.
+ */
+export function estimatorFromState(state: EstimatorState, weights?: Weights): NearestNeighbors | KNeighborsClassifier | KNeighborsRegressor {
+  const options = { ...state.options } as WeightedOptions;
+  delete (options as Record<string, unknown>).weightsName;
+  for (const key of Object.keys(options) as (keyof WeightedOptions)[]) if (options[key] === undefined || options[key] === null) delete options[key];
+  if (weights !== undefined) options.weights = weights;
+  else if (typeof state.options.weightsName === "string") options.weights = state.options.weightsName as Weights;
+  const index = indexFromState(state.index);
+  if (state.estimator === "KNeighborsClassifier") {
+    const est = new KNeighborsClassifier(options);
+    est["restoreIndex"](index, state.fitAlgorithm);
+    est.restoreTarget(state.classes ?? [], state.codes ?? new Int32Array(0));
+    return est;
+  }
+  if (state.estimator === "KNeighborsRegressor") {
+    const est = new KNeighborsRegressor(options);
+    est["restoreIndex"](index, state.fitAlgorithm);
+    est.restoreTarget(state.values ?? new Float64Array(0));
+    return est;
+  }
+  if (state.estimator === "NearestNeighbors") {
+    const est = new NearestNeighbors(options);
+    est["restoreIndex"](index, state.fitAlgorithm);
+    return est;
+  }
+  throw new KnnInputError(`unknown estimator "${String(state.estimator)}"`);
 }

@@ -39,6 +39,9 @@ export abstract class KnnIndex {
   /** The arrays and parameters a worker thread needs to rebuild this index without a copy. */
   abstract sharedState(): IndexState;
 
+  /** The training rows in their original order (a view where the index keeps them so, else a copy). */
+  abstract trainingRows(): Matrix;
+
   /** Relative cost of one query (distance evaluations), used to decide whether threads pay off. */
   protected abstract queryCost(k: number): number;
 

@@ -21,7 +21,10 @@ export {
   type Label,
   type Probabilities,
   type CsrGraph,
+  estimatorFromState,
+  type EstimatorState,
 } from "./estimators.js";
+export { indexFromState } from "./index-state.js";
 export { PrefilterIndex, prefilterTarget, type PrefilterOptions, type PrefilterSettings } from "./prefilter.js";
 export {
   pearsonScore,

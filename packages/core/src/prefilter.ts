@@ -23,7 +23,7 @@ import { MetricKind, reducedToDistance, resolveMetric, type Metric, type MetricO
 import { checkCategoricalCodes, checkCategoricalFeatures, checkColumnIndices, mixedReducedDistance } from "./mixed-metric.js";
 import { scanRowsEuclidean } from "./scan.js";
 import { rankByScore, scoreFeatures, type PrefilterTarget, type ScoringMethod } from "./scoring.js";
-import { allocShared, type IndexState } from "./shared.js";
+import { allocShared, toShared, unpermuteRows, type IndexState } from "./shared.js";
 
 export type Label = number | string;
 
@@ -179,8 +179,13 @@ export class PrefilterIndex extends KnnIndex {
     return this.core.scores;
   }
 
+  trainingRows(): Matrix {
+    return { data: unpermuteRows(this.core.data, this.core.rowIds, this.cols), rows: this.rows, cols: this.cols };
+  }
+
   sharedState(): IndexState {
     const c = this.core;
+    for (const key of ["data", "rowIds", "primaryValues", "scores"] as const) (c[key] as unknown) = toShared(c[key]);
     return {
       type: "prefilter",
       params: {

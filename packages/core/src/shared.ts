@@ -25,3 +25,10 @@ export function allocShared<C extends TypedArrayConstructor>(Ctor: C, length: nu
   const C = Ctor as unknown as new (arg: ArrayBufferLike | number) => InstanceType<C>;
   return hasSharedMemory ? new C(new SharedArrayBuffer(length * Ctor.BYTES_PER_ELEMENT)) : new C(length);
 }
+
+/** Rows of a permuted row-major matrix back in original order: out row ids[p] = row p. */
+export function unpermuteRows(data: FloatArray, ids: Int32Array, cols: number): FloatArray {
+  const out = new (data instanceof Float32Array ? Float32Array : Float64Array)(data.length);
+  for (let p = 0; p < ids.length; p++) out.set(data.subarray(p * cols, (p + 1) * cols), ids[p] * cols);
+  return out;
+}

@@ -1,20 +1,12 @@
 /** Worker thread of the parallel query pool: rebuilds indexes from shared arrays and runs chunks of query rows. */
 import { parentPort, workerData, type MessagePort } from "node:worker_threads";
-import { BruteForce } from "./brute.js";
-import { BallTree, KDTree } from "./binary-tree.js";
-import { PrefilterIndex } from "./prefilter.js";
 import type { KnnIndex } from "./index-base.js";
+import { indexFromState } from "./index-state.js";
 import type { FloatArray } from "./matrix.js";
 import type { IndexState } from "./shared.js";
 
 const results = (workerData as { port: MessagePort }).port;
 const indexes = new Map<number, KnnIndex>();
-const builders: Record<string, (state: IndexState) => KnnIndex> = {
-  brute: (s) => BruteForce.fromShared(s),
-  kd_tree: (s) => KDTree.fromShared(s),
-  ball_tree: (s) => BallTree.fromShared(s),
-  prefilter: (s) => PrefilterIndex.fromShared(s),
-};
 
 interface Task {
   type: "knn" | "radius";
@@ -48,8 +40,7 @@ function run(task: Task): void {
 
 parentPort!.on("message", (msg: { type: string; id: number; state?: IndexState }) => {
   if (msg.type === "register") {
-    const build = builders[msg.state!.type];
-    if (build) indexes.set(msg.id, build(msg.state!));
+    indexes.set(msg.id, indexFromState(msg.state!));
     return;
   }
   if (msg.type === "free") {
