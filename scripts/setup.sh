@@ -14,3 +14,10 @@ fi
 # --- node packages and build ---
 pnpm install --frozen-lockfile
 pnpm run build
+
+# --- Python virtual environment (.venv) with the knnkit package ---
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r packages/python/requirements.txt
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e packages/python

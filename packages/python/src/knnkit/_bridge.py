@@ -130,13 +130,19 @@ class BridgeClient:
         line, _, self._buffer = self._buffer.partition(b"\n")
         return line
 
-    def call(self, op: str, inputs: dict | None = None, **fields):
-        """Sends one request; returns (result dict, {name: numpy array})."""
+    def ensure(self) -> int:
+        """Starts the process if needed (raising if it died since the last call); returns the generation."""
         with self._lock:
             if self._proc is None:
                 self._start()
             elif self._proc.poll() is not None:
                 raise self._dead(self._proc.returncode)
+            return self.generation
+
+    def call(self, op: str, inputs: dict | None = None, **fields):
+        """Sends one request; returns (result dict, {name: numpy array})."""
+        with self._lock:
+            self.ensure()
             self._next_id += 1
             rid = self._next_id
             prefix = os.path.join(self._dir, f"r{rid}")

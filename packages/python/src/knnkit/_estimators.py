@@ -72,6 +72,13 @@ class _NeighborsBase(BaseEstimator):
                 params[key] = value
         if self.algorithm != "prefilter" and any(v is not None for v in knobs.values()):
             raise ValueError("candidates, n_filter_features, halving_stages, scoring and target_recall apply to algorithm='prefilter' only")
+        weights = getattr(self, "weights", None)
+        if weights is not None:
+            if callable(weights):
+                raise ValueError("callable weights are not supported by the knnkit engine; use 'uniform' or 'distance'")
+            if weights not in ("uniform", "distance"):
+                raise ValueError(f"The 'weights' parameter must be 'uniform', 'distance' or a callable. Got {weights!r} instead.")
+            params["weights"] = weights
         return params
 
     def _fit(self, X, y=None, kind=None):
@@ -198,15 +205,6 @@ class KNeighborsClassifier(ClassifierMixin, _NeighborsBase):
                      n_filter_features, halving_stages, scoring, target_recall)
         self.weights = weights
 
-    def _engine_params(self, n_neighbors):
-        params = super()._engine_params(n_neighbors)
-        if self.weights not in ("uniform", "distance"):
-            if callable(self.weights):
-                raise ValueError("callable weights are not supported by the knnkit engine; use 'uniform' or 'distance'")
-            raise ValueError(f"The 'weights' parameter must be 'uniform', 'distance' or a callable. Got {self.weights!r} instead.")
-        params["weights"] = self.weights
-        return params
-
     def fit(self, X, y):
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], order="C")
         check_classification_targets(y)
@@ -242,8 +240,6 @@ class KNeighborsRegressor(RegressorMixin, _NeighborsBase):
         _init_common(self, n_neighbors, algorithm, leaf_size, metric, p, metric_params, n_jobs, candidates,
                      n_filter_features, halving_stages, scoring, target_recall)
         self.weights = weights
-
-    _engine_params = KNeighborsClassifier._engine_params
 
     def fit(self, X, y):
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], order="C", y_numeric=True)

@@ -14,7 +14,7 @@ from ._backend import get_backend
 def _free(backend_name, handle, generation) -> None:
     try:
         backend = get_backend(backend_name)
-        if backend.generation == generation:
+        if backend.current_generation == generation:
             backend.free(handle)
     except Exception:
         pass

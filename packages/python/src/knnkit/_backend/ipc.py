@@ -15,7 +15,13 @@ class IpcBackend:
 
     @property
     def generation(self) -> int:
-        return client().generation
+        return client().ensure()
+
+    @property
+    def current_generation(self) -> int | None:
+        """The generation of a running process, without starting one."""
+        c = client()
+        return c.generation if c.pid is not None else None
 
     def fit(self, kind: str, params: dict, X: np.ndarray, y: np.ndarray | None = None) -> dict:
         inputs = {"X": X}
