@@ -87,6 +87,12 @@ export class BridgeState {
         return { result: {} };
       case "count":
         return { result: { objects: this.objects.size } };
+      case "echo": {
+        // transfer benchmark: read a matrix (as a view) and send it back
+        const t0 = performance.now();
+        const m = this.matrix(req, "X");
+        return { arrays: { X: m }, result: { readMs: performance.now() - t0, rows: m.rows, cols: m.cols } };
+      }
       default:
         throw new KnnInputError(`unknown request "${req.op}"`);
     }
