@@ -21,3 +21,15 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r packages/python/requirements.txt
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e packages/python
+
+# --- comparison peers (faiss, hnswlib builds from source with g++) ---
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r packages/bench/requirements-compare.txt
+
+# --- Debian's chromium for the report's browser test ---
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+fi

@@ -1,0 +1,63 @@
+"""The comparison harness: a quick run of every runner, the schema, the page in a real browser, and the figures it computes."""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import pytest
+
+from knnkit import compare
+
+ROOT = compare.repo_root()
+
+
+def test_recall_and_scores_are_computed():
+    exact = np.array([[0, 1, 2], [3, 4, 5]])
+    approx = np.array([[0, 1, 9], [5, 7, 8]])
+    assert compare.recall_at_k(approx, exact) == pytest.approx(3 / 6)
+    assert compare.recall_at_k(exact, exact) == 1.0
+    y_train = np.array(["a", "a", "b", "b", "b", "a", "c", "c", "c", "c"])
+    # votes: row 0 -> a, a, c => a; row 1 -> a, c, c => c
+    assert compare.vote_score(approx, y_train, np.array(["a", "c"]), "classification") == 1.0
+    assert compare.vote_score(approx, y_train, np.array(["b", "c"]), "classification") == 0.5
+    # a 1-1-1 tie goes to the smallest label
+    tie = np.array([[0, 2, 6]])
+    assert compare.vote_score(tie, y_train, np.array(["a"]), "classification") == 1.0
+    y = np.arange(10, dtype=float)
+    pred = y[approx].mean(axis=1)
+    truth = np.array([1.0, 6.0])
+    expected = 1 - np.sum((truth - pred) ** 2) / np.sum((truth - truth.mean()) ** 2)
+    assert compare.vote_score(approx, y, truth, "regression") == pytest.approx(expected)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node")
+def test_quick_run_schema_and_browser(tmp_path):
+    out = tmp_path / "report"
+    assert compare.main(["--quick", "--out", str(out)]) == 0
+    results = json.loads((out / "results.json").read_text())
+    schema = json.loads((Path(compare.__file__).parent / "results.schema.json").read_text())
+    jsonschema.validate(results, schema)
+    engines = {r["engine"].split(":")[0].split("(")[0] for r in results["rows"]}
+    for expected in ["knnkit brute", "knnkit kd_tree", "knnkit ball_tree", "knnkit prefilter", "sklearn_kd_tree",
+                     "sklearn_ball_tree", "sklearn_brute", "scipy_ckdtree", "faiss_flat", "faiss_hnsw", "hnswlib"]:
+        assert expected in engines, f"runner {expected} missing from the report"
+    datasets = {r["dataset"] for r in results["rows"]}
+    assert datasets == {"digits", "iris", "wine", "breast_cancer", "diabetes", "W1", "W2", "W3", "W5", "P1", "P2"}
+    exact_rows = [r for r in results["rows"] if "qps" in r and r["engine"].startswith(("knnkit kd_tree", "knnkit brute"))]
+    assert all(r["recall"] == 1.0 for r in exact_rows)
+    shot = out / "screenshot.png"
+    rendered = subprocess.run(
+        ["node", "--import", "tsx", "src/render-report.ts", str(out / "index.html"), str(shot)],
+        cwd=ROOT / "packages" / "bench", capture_output=True, text=True, timeout=180,
+    )
+    assert rendered.returncode == 0, rendered.stderr
+    page = json.loads(rendered.stdout.strip().splitlines()[-1])
+    assert page["errors"] == []
+    assert [c["id"] for c in page["charts"]] == ["qps", "tradeoff", "scaling", "accuracy"]
+    for chart in page["charts"]:
+        assert chart["svgs"] >= 1 and chart["traces"] >= 1, chart
+    assert shot.stat().st_size > 10_000
+    shutil.copy(shot, ROOT / "report" / "screenshot-quick.png") if (ROOT / "report").is_dir() else None
