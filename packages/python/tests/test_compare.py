@@ -19,6 +19,12 @@ def test_recall_and_scores_are_computed():
     approx = np.array([[0, 1, 9], [5, 7, 8]])
     assert compare.recall_at_k(approx, exact) == pytest.approx(3 / 6)
     assert compare.recall_at_k(exact, exact) == 1.0
+    # with distances, a tied row counts as exact
+    X = np.array([[0.0], [1.0], [-1.0], [5.0]])
+    Q = np.array([[0.0]])
+    exact_dist = np.array([[0.0, 1.0]])
+    assert compare.recall_at_k(np.array([[0, 2]]), np.array([[0, 1]]), X, Q, exact_dist) == 1.0
+    assert compare.recall_at_k(np.array([[0, 3]]), np.array([[0, 1]]), X, Q, exact_dist) == 0.5
     y_train = np.array(["a", "a", "b", "b", "b", "a", "c", "c", "c", "c"])
     # votes: row 0 -> a, a, c => a; row 1 -> a, c, c => c
     assert compare.vote_score(approx, y_train, np.array(["a", "c"]), "classification") == 1.0

@@ -228,11 +228,20 @@ def time_peer(name, X, Q, k):
 
 # ---------------------------------------------------------------- scores
 
-def recall_at_k(approx: np.ndarray, exact: np.ndarray) -> float:
-    """Mean fraction of each query's exact k neighbours found by the approximate result."""
+def recall_at_k(approx: np.ndarray, exact: np.ndarray, X=None, Q=None, exact_dist=None) -> float:
+    """Mean fraction of each query's exact k neighbours found by the approximate result.
+
+    With X, Q and the exact distances, ties count: a returned row is a hit when its
+    distance is within the exact k-th distance (any of several tied rows is exact).
+    """
     k = exact.shape[1]
-    hits = sum(len(np.intersect1d(a, e)) for a, e in zip(approx, exact))
-    return hits / (exact.shape[0] * k)
+    if exact_dist is None:
+        hits = sum(len(np.intersect1d(a, e)) for a, e in zip(approx, exact))
+        return hits / (exact.shape[0] * k)
+    kth = exact_dist[:, -1]
+    d = np.sqrt(((X[approx] - Q[:, None, :]) ** 2).sum(axis=2))
+    hits = np.minimum((d <= kth[:, None] * (1 + 1e-9) + 1e-12).sum(axis=1), k)
+    return float(hits.sum() / (exact.shape[0] * k))
 
 
 def vote_score(ind: np.ndarray, y_train, y_test, task: str):
@@ -277,7 +286,7 @@ def run_dataset(name, args, root, cache, out_dir, rows_out, plan_total, plan_don
     Q, y_test = read_split(test_path)
     k = min(args.k, len(X) - 1)
     from sklearn.neighbors import NearestNeighbors
-    exact = NearestNeighbors(n_neighbors=k, algorithm="brute").fit(X).kneighbors(Q)[1]
+    exact_dist, exact = NearestNeighbors(n_neighbors=k, algorithm="brute").fit(X).kneighbors(Q)
     knn_engines = [e for e in args.knnkit_engines if not (e.startswith("prefilter") and X.shape[1] < 2)]
     peers = [e for e in args.peer_engines]
     timings: dict[str, dict] = {}
@@ -329,7 +338,7 @@ def run_dataset(name, args, root, cache, out_dir, rows_out, plan_total, plan_don
             "build_s": statistics.median(t["build"]),
             "qps": len(Q) / qs,
             "speedup_vs_sklearn_best_exact": (len(Q) / qs) / best_exact if best_exact else None,
-            "recall": recall_at_k(t["ind"], exact),
+            "recall": recall_at_k(t["ind"], exact, X, Q, exact_dist),
             "score": vote_score(t["ind"], y_train, y_test, task),
             "index_bytes": t.get("memory"),
         })
@@ -369,7 +378,7 @@ def approximate_curves(args, root, cache, out):
     Q, _ = read_split(test_path)
     k = args.k
     from sklearn.neighbors import NearestNeighbors
-    exact = NearestNeighbors(n_neighbors=k, algorithm="brute").fit(X).kneighbors(Q)[1]
+    exact_dist, exact = NearestNeighbors(n_neighbors=k, algorithm="brute").fit(X).kneighbors(Q)
     fractions = [0.02, 0.05, 0.1, 0.2, 0.4, 0.7]
     with tempfile.TemporaryDirectory() as d:
         lines = node(root, ["run", "--train", str(train_path), "--test", str(test_path), "--k", str(k),
@@ -378,7 +387,7 @@ def approximate_curves(args, root, cache, out):
         for line in lines.splitlines():
             rec = json.loads(line)
             ind = _arrow.read_array(rec["indices"]).reshape(len(Q), k)
-            points.append({"param": rec["engine"], "qps": len(Q) / statistics.median(rec["query_s"]), "recall": recall_at_k(ind, exact)})
+            points.append({"param": rec["engine"], "qps": len(Q) / statistics.median(rec["query_s"]), "recall": recall_at_k(ind, exact, X, Q, exact_dist)})
         out["knnkit prefilter"] = points
     for engine, module in (("faiss_hnsw", "faiss"), ("hnswlib", "hnswlib")):
         if installed(engine):
@@ -398,7 +407,7 @@ def approximate_curves(args, root, cache, out):
             t = time.perf_counter()
             ind = query()
             qt = time.perf_counter() - t
-            points.append({"param": f"ef={ef}", "qps": len(Q) / qt, "recall": recall_at_k(np.asarray(ind), exact)})
+            points.append({"param": f"ef={ef}", "qps": len(Q) / qt, "recall": recall_at_k(np.asarray(ind), exact, X, Q, exact_dist)})
         out[engine] = points
 
 
