@@ -33,3 +33,9 @@ if [ ! -x /usr/bin/chromium ]; then
     sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   fi
 fi
+
+# --- numpy for Pyodide: PyPI wheels tagged pyemscripten_2026_0_wasm32, if PyPI serves any ---
+mkdir -p .cache/pyodide-wheels
+.venv/bin/python -m pip download --quiet --disable-pip-version-check numpy --platform pyemscripten_2026_0_wasm32 \
+  --python-version 3.14 --only-binary=:all: --no-deps -d .cache/pyodide-wheels 2>/dev/null \
+  || echo "setup: PyPI serves no numpy wheel for Pyodide (pyemscripten_2026_0_wasm32); the Pyodide backend works on buffers"

@@ -12,3 +12,4 @@ export {
   sharesBuffer,
 } from "./arrow.js";
 export { save, load, serialize, deserialize, FORMAT, FORMAT_VERSION } from "./persistence.js";
+export { loadKnnkitPyodide, PyodideEngine, type KnnkitPyodide, type PyodideLike } from "./pyodide-host.js";

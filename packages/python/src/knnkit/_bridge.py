@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 
 import numpy as np
-from sklearn.exceptions import NotFittedError
+from ._errors import NotFittedError
 
 from ._arrow import read_array, write_matrix, write_vector
 

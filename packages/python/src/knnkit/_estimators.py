@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 import os
 
 import numpy as np
@@ -11,75 +10,15 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._backend import default_backend
+from ._params import engine_params
 from ._remote import Remote
-
-ALGORITHMS = ("auto", "brute", "kd_tree", "ball_tree", "prefilter")
-METRICS = ("minkowski", "euclidean", "l2", "manhattan", "cityblock", "l1", "chebyshev", "infinity", "cosine")
-
-
-def _workers(n_jobs):
-    if n_jobs is None:
-        return 1
-    if n_jobs == -1:
-        return os.cpu_count() or 1
-    if isinstance(n_jobs, numbers.Integral) and n_jobs >= 1:
-        return int(n_jobs)
-    raise ValueError(f"n_jobs must be None, -1 or a positive integer, got {n_jobs!r}")
-
 
 class _NeighborsBase(BaseEstimator):
     _kind = ""
 
     def _engine_params(self, n_neighbors):
-        if not isinstance(n_neighbors, numbers.Integral) or isinstance(n_neighbors, bool):
-            raise TypeError(f"n_neighbors does not take {type(n_neighbors).__name__} value, enter integer value")
-        if n_neighbors <= 0:
-            raise ValueError(f"Expected n_neighbors > 0. Got {n_neighbors}")
-        if self.algorithm not in ALGORITHMS:
-            raise ValueError(f"The 'algorithm' parameter must be one of {ALGORITHMS}. Got {self.algorithm!r} instead.")
-        if not isinstance(self.metric, str) or self.metric not in METRICS:
-            raise ValueError(f"The 'metric' parameter must be one of {METRICS}. Got {self.metric!r} instead.")
-        p = self.p
-        if self.metric_params and "p" in self.metric_params:
-            p = self.metric_params["p"]
-        if not isinstance(p, numbers.Real) or p < 1:
-            raise ValueError(f"The 'p' parameter must be a float >= 1. Got {p!r} instead.")
-        if not isinstance(self.leaf_size, numbers.Integral) or self.leaf_size < 1:
-            raise ValueError(f"The 'leaf_size' parameter must be an int >= 1. Got {self.leaf_size!r} instead.")
-        params = {
-            "nNeighbors": int(n_neighbors),
-            "algorithm": self.algorithm,
-            "leafSize": int(self.leaf_size),
-            "metric": self.metric,
-            "p": float(p) if p != np.inf else None,
-            "workers": _workers(self.n_jobs),
-        }
-        if p == np.inf:
-            params["metric"] = "chebyshev"
-            del params["p"]
-        radius = getattr(self, "radius", None)
-        if radius is not None:
-            params["radius"] = float(radius)
-        knobs = {
-            "candidates": self.candidates,
-            "nFilterFeatures": self.n_filter_features,
-            "halvingStages": self.halving_stages,
-            "scoring": self.scoring,
-            "targetRecall": self.target_recall,
-        }
-        for key, value in knobs.items():
-            if value is not None:
-                params[key] = value
-        if self.algorithm != "prefilter" and any(v is not None for v in knobs.values()):
-            raise ValueError("candidates, n_filter_features, halving_stages, scoring and target_recall apply to algorithm='prefilter' only")
-        weights = getattr(self, "weights", None)
-        if weights is not None:
-            if callable(weights):
-                raise ValueError("callable weights are not supported by the knnkit engine; use 'uniform' or 'distance'")
-            if weights not in ("uniform", "distance"):
-                raise ValueError(f"The 'weights' parameter must be 'uniform', 'distance' or a callable. Got {weights!r} instead.")
-            params["weights"] = weights
-        return params
+        return engine_params(self, n_neighbors)
 
     def _fit(self, X, y=None, kind=None):
         self._remote = Remote(self._backend_name(), kind or self._kind, self._engine_params(self.n_neighbors), X, y)
@@ -91,7 +30,7 @@ class _NeighborsBase(BaseEstimator):
         return self
 
     def _backend_name(self):
-        return getattr(self, "backend", None) or os.environ.get("KNNKIT_BACKEND") or "ipc"
+        return getattr(self, "backend", None) or default_backend()
 
     def _check_query(self, X):
         return validate_data(self, X, reset=False, dtype=[np.float64, np.float32], order="C")

@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.utils import check_array
 
 from ._estimators import _object_rows
+from ._backend import default_backend
 from ._remote import Remote
 
 _TREE_METRICS = ("minkowski", "euclidean", "l2", "manhattan", "cityblock", "l1", "chebyshev", "infinity")
@@ -35,7 +36,7 @@ class _Tree:
         self.metric = metric
         self.p = p
         self.data = X
-        self._remote = Remote("ipc", self._kind, params, X)
+        self._remote = Remote(default_backend(), self._kind, params, X)
 
     @property
     def n_features(self):

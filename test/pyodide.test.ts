@@ -1,0 +1,95 @@
+/**
+ * The knnkit Python package inside Pyodide (the Node host from @knnkit/interop):
+ * the shared cases of packages/python/tests/cases.py run there, and their
+ * results equal the TypeScript API's on the same data.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { BallTree, BruteForce, KDTree, KNeighborsClassifier, KNeighborsRegressor, matrixFromRows } from "@knnkit/core";
+import { loadKnnkitPyodide, type KnnkitPyodide } from "../packages/interop/src/index.js";
+
+const ROOT = join(import.meta.dirname, "..");
+let host: KnnkitPyodide;
+let results: Record<string, Record<string, unknown>>;
+
+beforeAll(async () => {
+  host = await loadKnnkitPyodide();
+  host.pyodide.FS.writeFile("/home/pyodide/cases.py", readFileSync(join(ROOT, "packages/python/tests/cases.py")));
+  const json = host.pyodide.runPython(`
+import sys, json
+sys.path.insert(0, "/home/pyodide")
+import cases, knnkit
+json.dumps(cases.run_all(knnkit))
+`) as string;
+  results = JSON.parse(json);
+}, 120_000);
+
+describe("knnkit in Pyodide", () => {
+  it("runs on the pyodide backend with the minimal estimators when scikit-learn is absent", () => {
+    const info = JSON.parse(
+      host.pyodide.runPython(`
+import json, sys, knnkit
+from knnkit._backend import get_backend
+json.dumps({"platform": sys.platform, "backend": get_backend().name, "sklearn": knnkit.SKLEARN})
+`) as string,
+    );
+    expect(info).toEqual({ platform: "emscripten", backend: "pyodide", sklearn: false });
+    expect(Object.keys(results).sort()).toEqual(["case_bad_input", "case_classifier", "case_kneighbors", "case_regressor", "case_trees"]);
+  });
+
+  it("kneighbors from Python equals the TypeScript API for brute force, KD-tree, Ball tree and the prefilter", () => {
+    const c = results.case_kneighbors as { X: number[][]; Q: number[][]; k: number; results: Record<string, { indices: number[][]; distances?: number[][] }> };
+    const X = matrixFromRows(c.X);
+    const Q = matrixFromRows(c.Q);
+    const expected = {
+      brute: BruteForce.build(X).query(Q, c.k),
+      kd_tree: KDTree.build(X, { leafSize: 30 }).query(Q, c.k),
+      ball_tree: BallTree.build(X, { leafSize: 30 }).query(Q, c.k),
+    };
+    for (const [name, res] of Object.entries(expected)) {
+      expect(c.results[name].indices.flat()).toEqual(Array.from(res.indices));
+      expect(c.results[name].distances!.flat()).toEqual(Array.from(res.distances));
+    }
+    expect(c.results.prefilter.indices.flat()).toEqual(Array.from(expected.brute.indices));
+  });
+
+  it("predict and predict_proba equal the TypeScript estimators", () => {
+    const c = results.case_classifier as { X: number[][]; y: string[]; Q: number[][]; predict: string[]; proba: number[][] };
+    const clf = new KNeighborsClassifier({ nNeighbors: 3, weights: "distance" }).fit(c.X, c.y);
+    expect(c.predict).toEqual(clf.predict(c.Q));
+    expect(c.proba.flat()).toEqual(Array.from(clf.predictProba(c.Q).data));
+    const r = results.case_regressor as { X: number[][]; y: number[]; Q: number[][]; predict: number[] };
+    expect(r.predict).toEqual(Array.from(new KNeighborsRegressor({ nNeighbors: 4 }).fit(r.X, r.y).predict(r.Q)));
+    const t = results.case_trees as { X: number[][]; Q: number[][]; indices: number[][] };
+    expect(t.indices.flat()).toEqual(Array.from(KDTree.build(t.X, { leafSize: 5 }).query(t.Q, 3).indices));
+  });
+
+  it("bad input raised the CPython package's exception types inside Pyodide", () => {
+    expect(results.case_bad_input).toEqual({ ok: true });
+  });
+
+  it("the engine reads query rows from WebAssembly memory without a copy", () => {
+    host.engine.lastQueryWasView = false;
+    host.pyodide.runPython(`
+import array, knnkit
+X = memoryview(array.array("d", [0, 0, 1, 1, 2, 2, 3, 3])).cast("B").cast("d", [4, 2])
+tree = knnkit.KDTree(X)
+Q = memoryview(array.array("d", [0.9, 0.9])).cast("B").cast("d", [1, 2])
+dist, ind = tree.query(Q, k=2)
+assert ind.tolist() == [[1, 0]], ind.tolist()
+`);
+    expect(host.engine.lastQueryWasView).toBe(true);
+  });
+
+  it("pickling round-trips through the persistence format inside Pyodide", () => {
+    const same = host.pyodide.runPython(`
+import pickle, cases, knnkit
+X = cases.lcg_rows(50, 2, 11)
+nn = knnkit.NearestNeighbors(n_neighbors=3).fit(X)
+back = pickle.loads(pickle.dumps(nn))
+back.kneighbors(X[:5])[1].tolist() == nn.kneighbors(X[:5])[1].tolist()
+`);
+    expect(same).toBe(true);
+  });
+});
