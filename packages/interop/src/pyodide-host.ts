@@ -212,6 +212,15 @@ export class PyodideEngine {
     });
   }
 
+  /** Transfer benchmark: reads a matrix in place and hands back a copy. */
+  echo(X: PyBufferProxy): Float64Array | Float32Array {
+    const v = X.getBuffer();
+    const out = (v.data as Float64Array).slice();
+    this.lastQueryWasView = v.data.buffer === this.heap();
+    v.release();
+    return out;
+  }
+
   free(handle: number): void {
     this.objects.delete(handle);
   }
