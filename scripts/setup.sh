@@ -39,3 +39,8 @@ mkdir -p .cache/pyodide-wheels
 .venv/bin/python -m pip download --quiet --disable-pip-version-check numpy --platform pyemscripten_2026_0_wasm32 \
   --python-version 3.14 --only-binary=:all: --no-deps -d .cache/pyodide-wheels 2>/dev/null \
   || echo "setup: PyPI serves no numpy wheel for Pyodide (pyemscripten_2026_0_wasm32); the Pyodide backend works on buffers"
+
+# --- notebook kernels: jupyter/nbclient/ipykernel in .venv, tslab and the .venv kernel under .jupyter ---
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r notebooks/requirements.txt
+node_modules/.bin/tslab install --python="$PWD/.venv/bin/python" --prefix "$PWD/.jupyter" --binary "$PWD/node_modules/.bin/tslab" >/dev/null
+.venv/bin/python -m ipykernel install --prefix "$PWD/.jupyter" --name knnkit-python --display-name "Python (knnkit .venv)" >/dev/null

@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 pnpm exec vitest run
-.venv/bin/python -m pytest packages/python/tests -q
+.venv/bin/python -m pytest packages/python/tests notebooks -q
