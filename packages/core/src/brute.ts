@@ -12,7 +12,7 @@ import {
   type MetricOptions,
   type ReducedDistance,
 } from "./metrics.js";
-import { scanRowsEuclidean } from "./scan.js";
+import { identityIndex, scanRowsEuclidean } from "./scan.js";
 import { toShared, type IndexState } from "./shared.js";
 
 export interface BruteForceOptions extends MetricOptions {
@@ -170,15 +170,4 @@ export class BruteForce extends KnnIndex {
       out.offsets[qi - from + 1] = countOnly ? count : out.length;
     }
   }
-}
-
-let identityCache = new Int32Array(0);
-
-/** 0, 1, ..., n-1 (shared, grown on demand). */
-export function identityIndex(n: number): Int32Array {
-  if (identityCache.length < n) {
-    identityCache = new Int32Array(Math.max(n, identityCache.length * 2));
-    for (let i = 0; i < identityCache.length; i++) identityCache[i] = i;
-  }
-  return identityCache;
 }

@@ -21,7 +21,7 @@ import { KnnIndex } from "./index-base.js";
 import { toMatrix, type FloatArray, type Matrix, type MatrixLike } from "./matrix.js";
 import { MetricKind, reducedToDistance, resolveMetric, type Metric, type MetricOptions, type ReducedDistance } from "./metrics.js";
 import { checkCategoricalCodes, checkCategoricalFeatures, checkColumnIndices, mixedReducedDistance } from "./mixed-metric.js";
-import { scanRowsEuclidean } from "./scan.js";
+import { scanPositionsEuclidean, scanRowsEuclidean } from "./scan.js";
 import { rankByScore, scoreFeatures, type PrefilterTarget, type ScoringMethod } from "./scoring.js";
 import { allocShared, toShared, unpermuteRows, type IndexState } from "./shared.js";
 
@@ -208,6 +208,12 @@ export class PrefilterIndex extends KnnIndex {
 
   /** Window [start, end) in primary order around value v, at least `want` rows. */
   window(v: number, want: number): [number, number] {
+    const [start, end] = this.windowAround(v, want);
+    return [start, end];
+  }
+
+  /** The window and the insertion point of v (rows at or above v start there). */
+  private windowAround(v: number, want: number): [number, number, number] {
     const vals = this.core.primaryValues;
     const n = vals.length;
     let lo = 0;
@@ -228,19 +234,29 @@ export class PrefilterIndex extends KnnIndex {
       else if (v - vals[start - 1] <= vals[end] - v) start--;
       else end++;
     }
-    return [start, end];
+    return [start, end, lo];
   }
 
-  /** Candidate positions after the window and the halving stages (count at least k). */
-  private candidates(q: FloatArray, qo: number, k: number, buf: { pos: Int32Array; key: Float64Array }): { start: number; end: number; count: number } {
-    const [start, end] = this.window(q[qo + this.core.filterFeatures[0]], Math.max(this.m, k));
-    if (this.halvingStages === 0) return { start, end, count: -1 };
+  /**
+   * Candidate positions after the window and the halving stages (count at least
+   * k). Without halving the window is returned as a range (count -1); with it,
+   * buf.pos holds the survivors in ascending position order.
+   */
+  private candidates(
+    q: FloatArray,
+    qo: number,
+    k: number,
+    buf: { pos: Int32Array; key: Float64Array; tmp: Float64Array },
+  ): { start: number; end: number; at: number; count: number } {
+    const [start, end, at] = this.windowAround(q[qo + this.core.filterFeatures[0]], Math.max(this.m, k));
+    if (this.halvingStages === 0) return { start, end, at, count: -1 };
     let count = end - start;
     if (buf.pos.length < count) {
       buf.pos = new Int32Array(count);
       buf.key = new Float64Array(count);
+      buf.tmp = new Float64Array(count);
     }
-    const { pos, key } = buf;
+    const { pos, key, tmp } = buf;
     for (let i = 0; i < count; i++) pos[i] = start + i;
     const { data } = this.core;
     const d = this.cols;
@@ -253,10 +269,20 @@ export class PrefilterIndex extends KnnIndex {
         key[i] = cat ? (diff === 0 ? 0 : 1) : diff;
       }
       const keep = Math.max(k, Math.ceil(count / 2));
-      if (keep < count) selectSmallest(key, pos, count, keep);
-      count = Math.min(count, keep);
+      if (keep >= count) continue;
+      // the keep-th smallest key is the threshold; survivors stay in position order, ties by position
+      tmp.set(key.subarray(0, count));
+      const threshold = nthSmallest(tmp, count, keep - 1);
+      let below = 0;
+      for (let i = 0; i < count; i++) if (key[i] < threshold) below++;
+      let ties = keep - below;
+      let kept = 0;
+      for (let i = 0; i < count; i++) {
+        if (key[i] < threshold || (key[i] === threshold && ties-- > 0)) pos[kept++] = pos[i];
+      }
+      count = kept;
     }
-    return { start, end, count };
+    return { start, end, at, count };
   }
 
   knnRange(q: FloatArray, k: number, from: number, to: number, outIdx: Int32Array, outDist: Float64Array): void {
@@ -265,18 +291,23 @@ export class PrefilterIndex extends KnnIndex {
     const heap = new NeighborHeap(k);
     const hd = heap.dist;
     const euclidean = this.metric.kind === MetricKind.Euclidean && this.core.categorical.length === 0;
-    const buf = { pos: new Int32Array(0), key: new Float64Array(0) };
+    const buf = { pos: new Int32Array(0), key: new Float64Array(0), tmp: new Float64Array(0) };
     for (let qi = from; qi < to; qi++) {
       const qo = qi * d;
       heap.reset();
       const c = this.candidates(q, qo, k, buf);
       if (c.count < 0) {
-        if (euclidean) scanRowsEuclidean(q, qo, data, d, c.start, c.end, heap, rowIds);
-        else for (let p = c.start; p < c.end; p++) {
-          const r = this.rdist(q, qo, data, p * d, d);
-          if (r <= hd[0]) heap.push(r, rowIds[p]);
-        }
-      } else {
+        // from the query's place outward: near rows first tighten the bound early
+        if (euclidean) {
+          scanRowsEuclidean(q, qo, data, d, c.at, c.end, heap, rowIds);
+          scanRowsEuclidean(q, qo, data, d, c.start, c.at, heap, rowIds);
+        } else
+          for (let p = c.start; p < c.end; p++) {
+            const r = this.rdist(q, qo, data, p * d, d);
+            if (r <= hd[0]) heap.push(r, rowIds[p]);
+          }
+      } else if (euclidean) scanPositionsEuclidean(q, qo, data, d, buf.pos, c.count, heap, rowIds);
+      else {
         for (let i = 0; i < c.count; i++) {
           const p = buf.pos[i];
           const r = this.rdist(q, qo, data, p * d, d);
@@ -294,7 +325,7 @@ export class PrefilterIndex extends KnnIndex {
   radiusRange(q: FloatArray, rr: number, from: number, to: number, out: RaggedBuilder, countOnly: boolean): void {
     const { data, rowIds } = this.core;
     const d = this.cols;
-    const buf = { pos: new Int32Array(0), key: new Float64Array(0) };
+    const buf = { pos: new Int32Array(0), key: new Float64Array(0), tmp: new Float64Array(0) };
     let count = 0;
     for (let qi = from; qi < to; qi++) {
       const qo = qi * d;
@@ -334,33 +365,28 @@ function buildCore(m: Matrix, filterFeatures: number[], categorical: number[], c
   return { data, rowIds, primaryValues, filterFeatures, categorical, categoricalWeight, scores };
 }
 
-/** Reorders (key, pos)[0..count) so the `keep` smallest keys (ties by position) come first. */
-function selectSmallest(key: Float64Array, pos: Int32Array, count: number, keep: number): void {
+/** The nth smallest (0-based) of a[0..count), reordering a (quickselect). */
+function nthSmallest(a: Float64Array, count: number, nth: number): number {
   let lo = 0;
   let hi = count - 1;
-  const nth = keep - 1;
   while (hi > lo) {
-    const mid = (lo + hi) >> 1;
-    const pk = key[mid];
-    const pp = pos[mid];
+    const pivot = a[(lo + hi) >> 1];
     let i = lo;
     let j = hi;
     while (i <= j) {
-      while (key[i] < pk || (key[i] === pk && pos[i] < pp)) i++;
-      while (key[j] > pk || (key[j] === pk && pos[j] > pp)) j--;
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
       if (i <= j) {
-        const tk = key[i];
-        key[i] = key[j];
-        key[j] = tk;
-        const tp = pos[i];
-        pos[i] = pos[j];
-        pos[j] = tp;
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
         i++;
         j--;
       }
     }
     if (nth <= j) hi = j;
     else if (nth >= i) lo = i;
-    else return;
+    else break;
   }
+  return a[nth];
 }

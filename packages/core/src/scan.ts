@@ -1,14 +1,18 @@
 import type { NeighborHeap } from "./heap.js";
 import type { FloatArray } from "./matrix.js";
 
-/**
- * Squared euclidean distances from the query to rows [start, end) of a
- * row-major block (a tree leaf, a prefilter window),
- * four rows at a time (each query value is loaded once for four rows; every
- * row still sums its dimensions in order, so results equal the plain loop's
- * bit for bit). A group is dropped once all four partial sums exceed the k-th
- * distance: partial sums never decrease.
- */
+let identity = new Int32Array(0);
+
+/** 0, 1, ..., n-1 (shared, grown on demand). */
+export function identityIndex(n: number): Int32Array {
+  if (identity.length < n) {
+    identity = new Int32Array(Math.max(n, identity.length * 2));
+    for (let i = 0; i < identity.length; i++) identity[i] = i;
+  }
+  return identity;
+}
+
+/** scanPositionsEuclidean over the contiguous rows [start, end). */
 export function scanRowsEuclidean(
   q: FloatArray,
   qo: number,
@@ -19,13 +23,37 @@ export function scanRowsEuclidean(
   heap: NeighborHeap,
   idxArray: Int32Array,
 ): void {
+  if (end > start) scanPositionsEuclidean(q, qo, data, d, identityIndex(end).subarray(start, end), end - start, heap, idxArray);
+}
+
+/**
+ * Squared euclidean distances from the query to the listed rows of a row-major
+ * block, four rows at a time (each query value is loaded once for four rows;
+ * every row still sums its dimensions in order, so results equal the plain
+ * loop's bit for bit), pushed into the heap. A group is dropped once all four
+ * partial sums exceed the k-th distance: partial sums never decrease.
+ */
+export function scanPositionsEuclidean(
+  q: FloatArray,
+  qo: number,
+  data: FloatArray,
+  d: number,
+  positions: Int32Array,
+  count: number,
+  heap: NeighborHeap,
+  idxArray: Int32Array,
+): void {
   const hd = heap.dist;
-  let pos = start;
-  for (; pos + 3 < end; pos += 4) {
-    const o0 = pos * d;
-    const o1 = o0 + d;
-    const o2 = o1 + d;
-    const o3 = o2 + d;
+  let i = 0;
+  for (; i + 3 < count; i += 4) {
+    const p0 = positions[i];
+    const p1 = positions[i + 1];
+    const p2 = positions[i + 2];
+    const p3 = positions[i + 3];
+    const o0 = p0 * d;
+    const o1 = p1 * d;
+    const o2 = p2 * d;
+    const o3 = p3 * d;
     const worst = hd[0];
     let s0 = 0;
     let s1 = 0;
@@ -47,17 +75,18 @@ export function scanRowsEuclidean(
       if (j === d || (s0 > worst && s1 > worst && s2 > worst && s3 > worst)) break;
     }
     if (j < d) continue;
-    if (s0 <= hd[0]) heap.push(s0, idxArray[pos]);
-    if (s1 <= hd[0]) heap.push(s1, idxArray[pos + 1]);
-    if (s2 <= hd[0]) heap.push(s2, idxArray[pos + 2]);
-    if (s3 <= hd[0]) heap.push(s3, idxArray[pos + 3]);
+    if (s0 <= hd[0]) heap.push(s0, idxArray[p0]);
+    if (s1 <= hd[0]) heap.push(s1, idxArray[p1]);
+    if (s2 <= hd[0]) heap.push(s2, idxArray[p2]);
+    if (s3 <= hd[0]) heap.push(s3, idxArray[p3]);
   }
-  for (let o = pos * d; pos < end; pos++, o += d) {
+  for (; i < count; i++) {
+    const o = positions[i] * d;
     let r = 0;
     for (let j = 0; j < d; j++) {
       const t = q[qo + j] - data[o + j];
       r += t * t;
     }
-    if (r <= hd[0]) heap.push(r, idxArray[pos]);
+    if (r <= hd[0]) heap.push(r, idxArray[positions[i]]);
   }
 }
