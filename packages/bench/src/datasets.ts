@@ -2,20 +2,11 @@
  * Seeded synthetic workloads shared by every benchmark. The same seed always
  * gives the same data (mulberry32 PRNG, Box-Muller normals).
  */
-import { matrixView, type Matrix } from "@knnkit/core";
+import { matrixView, mulberry32, type Matrix } from "@knnkit/core";
 
 export const SEED = 20261123;
 
-export function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 export function normal(rand: () => number): () => number {
   return () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());

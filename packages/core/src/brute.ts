@@ -1,4 +1,3 @@
-import { KnnInputError } from "./errors.js";
 import { NeighborHeap, type RaggedBuilder } from "./heap.js";
 import { KnnIndex } from "./index-base.js";
 import { toMatrix, type FloatArray, type Matrix, type MatrixLike } from "./matrix.js";

@@ -1,6 +1,6 @@
 import { KnnInputError } from "./errors.js";
 import { RaggedBuilder } from "./heap.js";
-import { checkColumns, dtypeOf, toMatrix, type Dtype, type FloatArray, type Matrix, type MatrixLike } from "./matrix.js";
+import { checkColumns, toMatrix, type Dtype, type FloatArray, type Matrix, type MatrixLike } from "./matrix.js";
 import { distanceToReduced, type Metric } from "./metrics.js";
 import { parallelKnn, parallelRadius, resolveWorkers } from "./parallel.js";
 import type { KnnResult, QueryOptions, RadiusOptions, RadiusResult } from "./results.js";
@@ -100,10 +100,6 @@ export function checkWorkers(workers: number): void {
   if (!Number.isInteger(workers) || workers < 1) {
     throw new KnnInputError(`workers must be an integer >= 1 or "auto", got ${workers}`);
   }
-}
-
-export function indexDtype(m: Matrix): Dtype {
-  return dtypeOf(m);
 }
 
 /** Sorts each row of a radius result by (distance, index), in place. */

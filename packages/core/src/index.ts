@@ -53,3 +53,4 @@ export {
   type TradeoffResult,
 } from "./tuner.js";
 export { mixedReducedDistance } from "./mixed-metric.js";
+export { mulberry32 } from "./random.js";

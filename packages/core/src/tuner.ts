@@ -13,6 +13,7 @@ import { matrixView, toMatrix, type Matrix, type MatrixLike } from "./matrix.js"
 import { MetricKind, resolveMetric } from "./metrics.js";
 import { PrefilterIndex, prefilterTarget, type Label, type PrefilterOptions } from "./prefilter.js";
 import type { KnnResult } from "./results.js";
+import { mulberry32 } from "./random.js";
 import type { PrefilterTarget } from "./scoring.js";
 
 export interface TuneOptions extends Omit<PrefilterOptions, "y" | "candidates" | "halvingStages"> {
@@ -64,17 +65,6 @@ export interface TuneResult extends TradeoffPoint {
 }
 
 export const DEFAULT_FRACTIONS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1];
-
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function takeRows(m: Matrix, rows: Int32Array): Matrix {
   const out = new Float64Array(rows.length * m.cols);

@@ -1,17 +1,7 @@
 import fc from "fast-check";
-import { matrixView, type Matrix } from "../src/index.js";
+import { matrixView, mulberry32, type Matrix } from "../src/index.js";
 
-/** Deterministic PRNG (mulberry32) for test data. */
-export function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 export type DataKind = "uniform" | "grid" | "duplicates";
 

@@ -14,23 +14,17 @@ import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import { Table, tableToIPC, Type } from "apache-arrow";
 import {
-  BallTree,
-  BruteForce,
-  KDTree,
   KNeighborsClassifier,
   KNeighborsRegressor,
   KnnIndex,
   KnnInputError,
-  NearestNeighbors,
   NotFittedError,
-  PrefilterIndex,
   type Matrix,
 } from "@knnkit/core";
 import { matrixToVector, readIPC, tableToMatrix, typedVector } from "./arrow.js";
+import { describeFitted, fitByName, type Fitted } from "./fitted.js";
 import { load, save } from "./persistence.js";
 
-type Estimator = NearestNeighbors | KNeighborsClassifier | KNeighborsRegressor;
-type Fitted = Estimator | KnnIndex;
 
 interface Request {
   id: number;
@@ -80,7 +74,7 @@ export class BridgeState {
         return { result: {} };
       case "load": {
         const obj = load(String(req.path));
-        return { result: { handle: this.store(obj), ...describe(obj) } };
+        return { result: { handle: this.store(obj), ...describeFitted(obj) } };
       }
       case "free":
         this.objects.delete(Number(req.handle));
@@ -133,34 +127,8 @@ export class BridgeState {
 
   private fit(req: Request): Answer {
     const X = this.matrix(req, "X");
-    const params = (req.params ?? {}) as Record<string, never>;
-    let obj: Fitted;
-    switch (req.kind) {
-      case "KNeighborsClassifier":
-        obj = new KNeighborsClassifier(params).fit(X, Array.from(this.vector(req, "y")));
-        break;
-      case "KNeighborsRegressor":
-        obj = new KNeighborsRegressor(params).fit(X, this.vector(req, "y"));
-        break;
-      case "NearestNeighbors":
-        obj = new NearestNeighbors(params).fit(X);
-        break;
-      case "KDTree":
-        obj = KDTree.build(X, params);
-        break;
-      case "BallTree":
-        obj = BallTree.build(X, params);
-        break;
-      case "BruteForce":
-        obj = BruteForce.build(X, params);
-        break;
-      case "PrefilterIndex":
-        obj = PrefilterIndex.build(X, params);
-        break;
-      default:
-        throw new KnnInputError(`unknown estimator or index "${String(req.kind)}"`);
-    }
-    return { result: { handle: this.store(obj), ...describe(obj) } };
+    const obj = fitByName(String(req.kind), (req.params ?? {}) as Record<string, never>, X, () => Array.from(this.vector(req, "y")));
+    return { result: { handle: this.store(obj), ...describeFitted(obj) } };
   }
 
   private kneighbors(req: Request): Answer {
@@ -200,16 +168,6 @@ export class BridgeState {
 
 function fail(message: string): never {
   throw new KnnInputError(message);
-}
-
-function describe(obj: Fitted): Record<string, unknown> {
-  if (obj instanceof KnnIndex) return { rows: obj.rows, cols: obj.cols, algorithm: obj.algorithm, dtype: obj.dtype };
-  return {
-    rows: obj.nSamplesFit,
-    cols: obj.nFeaturesIn,
-    algorithm: obj.fitAlgorithm,
-    classes: obj instanceof KNeighborsClassifier ? obj.classes : undefined,
-  };
 }
 
 /** Writes each array as its own one-column Arrow IPC file `${prefix}.${name}.arrow`. */

@@ -17,24 +17,18 @@ import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
-  BallTree,
-  BruteForce,
-  KDTree,
   KNeighborsClassifier,
   KNeighborsRegressor,
   KnnIndex,
   KnnInputError,
-  NearestNeighbors,
   NotFittedError,
-  PrefilterIndex,
   matrixView,
   type FloatArray,
   type Matrix,
 } from "@knnkit/core";
+import { describeFitted, fitByName, type Fitted } from "./fitted.js";
 import { deserialize, serialize } from "./persistence.js";
 
-type Estimator = NearestNeighbors | KNeighborsClassifier | KNeighborsRegressor;
-type Fitted = Estimator | KnnIndex;
 
 interface BufferView {
   data: ArrayBufferView;
@@ -109,15 +103,7 @@ export class PyodideEngine {
         target = Array.from(v.data as Float64Array);
         v.release();
       }
-      let obj: Fitted;
-      if (kind === "KNeighborsClassifier") obj = new KNeighborsClassifier(params).fit(m, target);
-      else if (kind === "KNeighborsRegressor") obj = new KNeighborsRegressor(params).fit(m, target);
-      else if (kind === "NearestNeighbors") obj = new NearestNeighbors(params).fit(m);
-      else if (kind === "KDTree") obj = KDTree.build(m, params);
-      else if (kind === "BallTree") obj = BallTree.build(m, params);
-      else if (kind === "BruteForce") obj = BruteForce.build(m, params);
-      else if (kind === "PrefilterIndex") obj = PrefilterIndex.build(m, params);
-      else throw new KnnInputError(`unknown estimator or index "${kind}"`);
+      const obj = fitByName(kind, params, m, () => target);
       return this.describe(this.store(obj), obj);
     });
   }
@@ -129,11 +115,7 @@ export class PyodideEngine {
   }
 
   private describe(handle: number, obj: Fitted): string {
-    const info =
-      obj instanceof KnnIndex
-        ? { handle, rows: obj.rows, cols: obj.cols, algorithm: obj.algorithm, dtype: obj.dtype }
-        : { handle, rows: obj.nSamplesFit, cols: obj.nFeaturesIn, algorithm: obj.fitAlgorithm };
-    return JSON.stringify(info);
+    return JSON.stringify({ handle, ...describeFitted(obj) });
   }
 
   kneighbors(handle: number, X: PyBufferProxy | null, rows: number, cols: number, k: number): { indices: Int32Array; distances: Float64Array } {

@@ -11,7 +11,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._backend import default_backend
-from ._params import engine_params
+from ._params import NeighborsParams, WeightedParams, engine_params
 from ._remote import Remote
 
 class _NeighborsBase(BaseEstimator):
@@ -100,49 +100,20 @@ def _object_rows(parts):
     return out
 
 
-def _init_common(self, n_neighbors, algorithm, leaf_size, metric, p, metric_params, n_jobs, candidates, n_filter_features, halving_stages, scoring, target_recall):
-    self.n_neighbors = n_neighbors
-    self.algorithm = algorithm
-    self.leaf_size = leaf_size
-    self.metric = metric
-    self.p = p
-    self.metric_params = metric_params
-    self.n_jobs = n_jobs
-    self.candidates = candidates
-    self.n_filter_features = n_filter_features
-    self.halving_stages = halving_stages
-    self.scoring = scoring
-    self.target_recall = target_recall
-
-
-class NearestNeighbors(_NeighborsBase):
+class NearestNeighbors(NeighborsParams, _NeighborsBase):
     """Unsupervised learner for neighbor searches (scikit-learn's NearestNeighbors)."""
 
     _kind = "NearestNeighbors"
-
-    def __init__(self, *, n_neighbors=5, radius=1.0, algorithm="auto", leaf_size=30, metric="minkowski", p=2,
-                 metric_params=None, n_jobs=None, candidates=None, n_filter_features=None, halving_stages=None,
-                 scoring=None, target_recall=None):
-        _init_common(self, n_neighbors, algorithm, leaf_size, metric, p, metric_params, n_jobs, candidates,
-                     n_filter_features, halving_stages, scoring, target_recall)
-        self.radius = radius
 
     def fit(self, X, y=None):
         X = validate_data(self, X, dtype=[np.float64, np.float32], order="C")
         return self._fit(X)
 
 
-class KNeighborsClassifier(ClassifierMixin, _NeighborsBase):
+class KNeighborsClassifier(ClassifierMixin, WeightedParams, _NeighborsBase):
     """Classifier implementing the k-nearest neighbors vote (scikit-learn's KNeighborsClassifier)."""
 
     _kind = "KNeighborsClassifier"
-
-    def __init__(self, n_neighbors=5, *, weights="uniform", algorithm="auto", leaf_size=30, p=2, metric="minkowski",
-                 metric_params=None, n_jobs=None, candidates=None, n_filter_features=None, halving_stages=None,
-                 scoring=None, target_recall=None):
-        _init_common(self, n_neighbors, algorithm, leaf_size, metric, p, metric_params, n_jobs, candidates,
-                     n_filter_features, halving_stages, scoring, target_recall)
-        self.weights = weights
 
     def fit(self, X, y):
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], order="C")
@@ -168,17 +139,10 @@ class KNeighborsClassifier(ClassifierMixin, _NeighborsBase):
         return tags
 
 
-class KNeighborsRegressor(RegressorMixin, _NeighborsBase):
+class KNeighborsRegressor(RegressorMixin, WeightedParams, _NeighborsBase):
     """Regression based on k-nearest neighbors (scikit-learn's KNeighborsRegressor)."""
 
     _kind = "KNeighborsRegressor"
-
-    def __init__(self, n_neighbors=5, *, weights="uniform", algorithm="auto", leaf_size=30, p=2, metric="minkowski",
-                 metric_params=None, n_jobs=None, candidates=None, n_filter_features=None, halving_stages=None,
-                 scoring=None, target_recall=None):
-        _init_common(self, n_neighbors, algorithm, leaf_size, metric, p, metric_params, n_jobs, candidates,
-                     n_filter_features, halving_stages, scoring, target_recall)
-        self.weights = weights
 
     def fit(self, X, y):
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], order="C", y_numeric=True)

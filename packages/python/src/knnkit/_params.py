@@ -71,3 +71,42 @@ def engine_params(self, n_neighbors):
             raise ValueError(f"The 'weights' parameter must be 'uniform', 'distance' or a callable. Got {weights!r} instead.")
         params["weights"] = weights
     return params
+
+
+class NeighborsParams:
+    """scikit-learn's NearestNeighbors parameters (plus the prefilter's), shared by both estimator flavours."""
+
+    def __init__(self, *, n_neighbors=5, radius=1.0, algorithm="auto", leaf_size=30, metric="minkowski", p=2,
+                 metric_params=None, n_jobs=None, candidates=None, n_filter_features=None, halving_stages=None,
+                 scoring=None, target_recall=None):
+        self.n_neighbors = n_neighbors
+        self.radius = radius
+        _set_common(self, algorithm, leaf_size, metric, p, metric_params, n_jobs, candidates, n_filter_features,
+                    halving_stages, scoring, target_recall)
+
+
+class WeightedParams:
+    """scikit-learn's KNeighborsClassifier / KNeighborsRegressor parameters (plus the prefilter's)."""
+
+    def __init__(self, n_neighbors=5, *, weights="uniform", algorithm="auto", leaf_size=30, p=2, metric="minkowski",
+                 metric_params=None, n_jobs=None, candidates=None, n_filter_features=None, halving_stages=None,
+                 scoring=None, target_recall=None):
+        self.n_neighbors = n_neighbors
+        self.weights = weights
+        _set_common(self, algorithm, leaf_size, metric, p, metric_params, n_jobs, candidates, n_filter_features,
+                    halving_stages, scoring, target_recall)
+
+
+def _set_common(self, algorithm, leaf_size, metric, p, metric_params, n_jobs, candidates, n_filter_features,
+                halving_stages, scoring, target_recall):
+    self.algorithm = algorithm
+    self.leaf_size = leaf_size
+    self.metric = metric
+    self.p = p
+    self.metric_params = metric_params
+    self.n_jobs = n_jobs
+    self.candidates = candidates
+    self.n_filter_features = n_filter_features
+    self.halving_stages = halving_stages
+    self.scoring = scoring
+    self.target_recall = target_recall

@@ -20,7 +20,7 @@ except ImportError:
 
 from ._backend import default_backend
 from ._errors import NotFittedError
-from ._params import engine_params
+from ._params import NeighborsParams, WeightedParams, engine_params
 from ._remote import Remote
 
 
@@ -147,45 +147,15 @@ class _Base(MinimalEstimator):
         return (dist_rows, ind_rows) if return_distance else ind_rows
 
 
-def _init(self, n_neighbors, algorithm, leaf_size, metric, p, metric_params, n_jobs, candidates, n_filter_features,
-          halving_stages, scoring, target_recall):
-    self.n_neighbors = n_neighbors
-    self.algorithm = algorithm
-    self.leaf_size = leaf_size
-    self.metric = metric
-    self.p = p
-    self.metric_params = metric_params
-    self.n_jobs = n_jobs
-    self.candidates = candidates
-    self.n_filter_features = n_filter_features
-    self.halving_stages = halving_stages
-    self.scoring = scoring
-    self.target_recall = target_recall
-
-
-class NearestNeighbors(_Base):
+class NearestNeighbors(NeighborsParams, _Base):
     _kind = "NearestNeighbors"
-
-    def __init__(self, *, n_neighbors=5, radius=1.0, algorithm="auto", leaf_size=30, metric="minkowski", p=2,
-                 metric_params=None, n_jobs=None, candidates=None, n_filter_features=None, halving_stages=None,
-                 scoring=None, target_recall=None):
-        _init(self, n_neighbors, algorithm, leaf_size, metric, p, metric_params, n_jobs, candidates, n_filter_features,
-              halving_stages, scoring, target_recall)
-        self.radius = radius
 
     def fit(self, X, y=None):
         return self._fit(X)
 
 
-class KNeighborsClassifier(_Base):
+class KNeighborsClassifier(WeightedParams, _Base):
     _kind = "KNeighborsClassifier"
-
-    def __init__(self, n_neighbors=5, *, weights="uniform", algorithm="auto", leaf_size=30, p=2, metric="minkowski",
-                 metric_params=None, n_jobs=None, candidates=None, n_filter_features=None, halving_stages=None,
-                 scoring=None, target_recall=None):
-        _init(self, n_neighbors, algorithm, leaf_size, metric, p, metric_params, n_jobs, candidates, n_filter_features,
-              halving_stages, scoring, target_recall)
-        self.weights = weights
 
     def fit(self, X, y):
         labels = list(y.tolist() if hasattr(y, "tolist") else y)
@@ -214,15 +184,8 @@ class KNeighborsClassifier(_Base):
         return sum(a == b for a, b in zip(pred, y)) / len(y)
 
 
-class KNeighborsRegressor(_Base):
+class KNeighborsRegressor(WeightedParams, _Base):
     _kind = "KNeighborsRegressor"
-
-    def __init__(self, n_neighbors=5, *, weights="uniform", algorithm="auto", leaf_size=30, p=2, metric="minkowski",
-                 metric_params=None, n_jobs=None, candidates=None, n_filter_features=None, halving_stages=None,
-                 scoring=None, target_recall=None):
-        _init(self, n_neighbors, algorithm, leaf_size, metric, p, metric_params, n_jobs, candidates, n_filter_features,
-              halving_stages, scoring, target_recall)
-        self.weights = weights
 
     def fit(self, X, y):
         values = array.array("d", (float(v) for v in (y.tolist() if hasattr(y, "tolist") else y)))
