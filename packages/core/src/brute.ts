@@ -11,7 +11,11 @@ import {
   type MetricOptions,
   type ReducedDistance,
 } from "./metrics.js";
+import { CHUNK, approxError, distanceKernel, type DistanceKernel } from "./kernels/blocked.js";
 import { identityIndex, scanRowsEuclidean } from "./scan.js";
+
+/** Below this many columns the row-at-a-time scan (with early exit) beats the blocked kernel. */
+export const BLOCKED_MIN_COLS = 16;
 import { toShared, type IndexState } from "./shared.js";
 
 export interface BruteForceOptions extends MetricOptions {
@@ -131,7 +135,86 @@ export class BruteForce extends KnnIndex {
     }
   }
 
+  private kernel: DistanceKernel | null = null;
+
+  /** Which distance kernel euclidean queries use: "wasm", "typescript" (blocked) or "plain" (a row at a time). */
+  get kernelKind(): "wasm" | "typescript" | "plain" {
+    return this.usesBlockedKernel() ? this.blockedKernel().kind : "plain";
+  }
+
+  private usesBlockedKernel(): boolean {
+    return this.metric.kind === MetricKind.Euclidean && this.categoricalFeatures.length === 0 && this.cols >= BLOCKED_MIN_COLS;
+  }
+
+  private blockedKernel(): DistanceKernel {
+    if (this.kernel === null) this.kernel = distanceKernel(this.data, this.rows, this.cols);
+    return this.kernel;
+  }
+
+  /**
+   * Blocked euclidean k-NN: approximate distances for 4 queries × CHUNK rows
+   * from the kernel; a row whose approximate distance, less the error bound,
+   * does not exceed the current k-th distance is measured again with the plain
+   * loop, and only that exact value enters the heap.
+   */
+  private knnBlocked(q: FloatArray, k: number, from: number, to: number, outIdx: Int32Array, outDist: Float64Array): void {
+    const kernel = this.blockedKernel();
+    const { data, rows, cols: d } = this;
+    const xn = kernel.norms;
+    const eps = approxError(d);
+    const heaps = [0, 1, 2, 3].map(() => new NeighborHeap(k));
+    const qBlock = new Float64Array(4 * d);
+    const qn = new Float64Array(4);
+    for (let q0 = from; q0 < to; q0 += 4) {
+      const nq = Math.min(4, to - q0);
+      for (let t = 0; t < 4; t++) {
+        const src = (q0 + Math.min(t, nq - 1)) * d;
+        let s = 0;
+        for (let j = 0; j < d; j++) {
+          const v = q[src + j];
+          qBlock[t * d + j] = v;
+          s += v * v;
+        }
+        qn[t] = s;
+        heaps[t].reset();
+      }
+      for (let start = 0; start < rows; start += CHUNK) {
+        const count = Math.min(CHUNK, rows - start);
+        const approx = kernel.approx(qBlock, qn, start, count);
+        for (let t = 0; t < nq; t++) {
+          const heap = heaps[t];
+          const hd = heap.dist;
+          const base = t * (count + 1);
+          const qo = (q0 + t) * d;
+          const qnt = qn[t];
+          for (let r = 0; r < count; r++) {
+            const i = start + r;
+            if (approx[base + r] - eps * (xn[i] + qnt) > hd[0]) continue;
+            let exact = 0;
+            for (let j = 0, o = i * d; j < d; j++) {
+              const diff = q[qo + j] - data[o + j];
+              exact += diff * diff;
+            }
+            if (exact <= hd[0]) heap.push(exact, i);
+          }
+        }
+      }
+      for (let t = 0; t < nq; t++) {
+        const heap = heaps[t];
+        heap.sortAscending();
+        for (let j = 0; j < k; j++) {
+          outIdx[(q0 + t) * k + j] = heap.idx[j];
+          outDist[(q0 + t) * k + j] = Math.sqrt(heap.dist[j]);
+        }
+      }
+    }
+  }
+
   knnRange(q: FloatArray, k: number, from: number, to: number, outIdx: Int32Array, outDist: Float64Array): void {
+    if (this.usesBlockedKernel()) {
+      this.knnBlocked(q, k, from, to, outIdx, outDist);
+      return;
+    }
     const heap = new NeighborHeap(k);
     const { dist, idx } = heap;
     const scan = this.metric.kind === MetricKind.Euclidean && this.categoricalFeatures.length === 0;

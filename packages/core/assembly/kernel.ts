@@ -1,0 +1,89 @@
+// Approximate squared euclidean distances for a block of four queries against
+// `count` training rows, with 128-bit SIMD (f64x2), two rows at a time:
+//   out[qi * (count + 1) + r] = xn[start + r] + qn[qi] - 2 * dot(q[qi], x[start + r])
+// q: 4 rows of d float64 values; x: row-major float64 (f32 = 0) or float32 (f32 = 1)
+// data; xn: squared norms of the rows; qn: squared norms of the 4 queries. Each
+// output row has one padding slot, so an odd last row can be computed in a pair.
+
+@inline
+function loadPair(p: usize, f32: i32): v128 {
+  return f32 ? f64x2.promote_low_f32x4(v128.load64_zero(p)) : v128.load(p);
+}
+
+@inline
+function loadOne(p: usize, f32: i32): f64 {
+  return f32 ? <f64>load<f32>(p) : load<f64>(p);
+}
+
+@inline
+function hsum(v: v128): f64 {
+  return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
+}
+
+function dotPair(q: usize, x0: usize, x1: usize, d: i32, f32: i32, out: usize, ostride: usize): void {
+  let a00 = f64x2.splat(0), a01 = f64x2.splat(0), a02 = f64x2.splat(0), a03 = f64x2.splat(0);
+  let a10 = f64x2.splat(0), a11 = f64x2.splat(0), a12 = f64x2.splat(0), a13 = f64x2.splat(0);
+  const qs = <usize>d << 3;
+  const shift: usize = f32 ? 2 : 3;
+  let j = 0;
+  for (; j + 1 < d; j += 2) {
+    const qo = <usize>j << 3;
+    const xo = <usize>j << shift;
+    const v0 = loadPair(x0 + xo, f32);
+    const v1 = loadPair(x1 + xo, f32);
+    const q0 = v128.load(q + qo);
+    const q1 = v128.load(q + qs + qo);
+    const q2 = v128.load(q + 2 * qs + qo);
+    const q3 = v128.load(q + 3 * qs + qo);
+    a00 = f64x2.add(a00, f64x2.mul(q0, v0));
+    a01 = f64x2.add(a01, f64x2.mul(q1, v0));
+    a02 = f64x2.add(a02, f64x2.mul(q2, v0));
+    a03 = f64x2.add(a03, f64x2.mul(q3, v0));
+    a10 = f64x2.add(a10, f64x2.mul(q0, v1));
+    a11 = f64x2.add(a11, f64x2.mul(q1, v1));
+    a12 = f64x2.add(a12, f64x2.mul(q2, v1));
+    a13 = f64x2.add(a13, f64x2.mul(q3, v1));
+  }
+  let s00 = hsum(a00), s01 = hsum(a01), s02 = hsum(a02), s03 = hsum(a03);
+  let s10 = hsum(a10), s11 = hsum(a11), s12 = hsum(a12), s13 = hsum(a13);
+  if (j < d) {
+    const qo = <usize>j << 3;
+    const xo = <usize>j << shift;
+    const v0 = loadOne(x0 + xo, f32);
+    const v1 = loadOne(x1 + xo, f32);
+    s00 += load<f64>(q + qo) * v0;
+    s01 += load<f64>(q + qs + qo) * v0;
+    s02 += load<f64>(q + 2 * qs + qo) * v0;
+    s03 += load<f64>(q + 3 * qs + qo) * v0;
+    s10 += load<f64>(q + qo) * v1;
+    s11 += load<f64>(q + qs + qo) * v1;
+    s12 += load<f64>(q + 2 * qs + qo) * v1;
+    s13 += load<f64>(q + 3 * qs + qo) * v1;
+  }
+  store<f64>(out, s00);
+  store<f64>(out + ostride, s01);
+  store<f64>(out + 2 * ostride, s02);
+  store<f64>(out + 3 * ostride, s03);
+  store<f64>(out + 8, s10);
+  store<f64>(out + ostride + 8, s11);
+  store<f64>(out + 2 * ostride + 8, s12);
+  store<f64>(out + 3 * ostride + 8, s13);
+}
+
+export function approx4(q: usize, qn: usize, x: usize, xn: usize, d: i32, start: i32, count: i32, out: usize, f32: i32): void {
+  const rowBytes = <usize>d << (f32 ? 2 : 3);
+  const ostride = <usize>(count + 1) << 3;
+  for (let r = 0; r < count; r += 2) {
+    const r0 = x + <usize>(start + r) * rowBytes;
+    const r1 = r + 1 < count ? r0 + rowBytes : r0;
+    dotPair(q, r0, r1, d, f32, out + (<usize>r << 3), ostride);
+  }
+  for (let qi = 0; qi < 4; qi++) {
+    const nq = load<f64>(qn + (<usize>qi << 3));
+    const row = out + <usize>qi * ostride;
+    for (let r = 0; r < count; r++) {
+      const p = row + (<usize>r << 3);
+      store<f64>(p, load<f64>(xn + (<usize>(start + r) << 3)) + nq - 2 * load<f64>(p));
+    }
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * Blocked distance kernels for brute force (euclidean): the dot products of a
+ * block of 4 queries with blocks of training rows, as BLAS does it
+ * (‖x‖² + ‖q‖² − 2·x·q), in WebAssembly SIMD when available and in TypeScript
+ * otherwise. The result is approximate; brute force re-checks every row whose
+ * approximate distance could reach the current k-th neighbour with the plain
+ * loop (see APPROX_ERROR), so answers stay exactly the plain loop's.
+ */
+import type { FloatArray } from "../matrix.js";
+import { KERNEL_WASM_BASE64 } from "./wasm-bytes.generated.js";
+
+/** Training rows per kernel call (the output block stays in cache). */
+export const CHUNK = 1024;
+
+/**
+ * |approx − exact| <= APPROX_ERROR(d) · (‖x‖² + ‖q‖²) for the approximate form
+ * against the plain loop: each is within (d + 2)·u·(‖x‖² + ‖q‖²)·2 of the real
+ * value (u = 2⁻⁵³), doubled for margin.
+ */
+export function approxError(d: number): number {
+  return 8 * (d + 4) * 2 ** -53;
+}
+
+export interface DistanceKernel {
+  readonly kind: "wasm" | "typescript";
+  /** Squared norms of the training rows. */
+  readonly norms: Float64Array;
+  /** Approximate squared distances of the 4 queries in `q` (4·d values) to rows [start, start+count); row t of the result starts at t·(count+1). */
+  approx(q: Float64Array, qn: Float64Array, start: number, count: number): Float64Array;
+}
+
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+  Memory: new (descriptor: { initial: number }) => WasmMemory;
+}
+const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+
+let wasmDisabled = false;
+let compiled: object | null | undefined;
+
+/** Turns the WebAssembly kernel off (or back on), e.g. to test the TypeScript fallback. */
+export function setWasmKernelEnabled(enabled: boolean): void {
+  wasmDisabled = !enabled;
+}
+
+function decode(base64: string): Uint8Array {
+  const B = (globalThis as { Buffer?: { from(s: string, e: string): Uint8Array } }).Buffer;
+  if (B) return new Uint8Array(B.from(base64, "base64"));
+  const bin = atob(base64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/** The compiled kernel module, or null where WebAssembly (with SIMD) is unavailable or turned off. */
+export function wasmKernelModule(): object | null {
+  if (wasmDisabled || wasm === undefined) return null;
+  if (compiled === undefined) {
+    try {
+      compiled = new wasm.Module(decode(KERNEL_WASM_BASE64));
+    } catch {
+      compiled = null;
+    }
+  }
+  return compiled;
+}
+
+export function squaredNorms(data: FloatArray, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    let s = 0;
+    for (let j = 0, o = i * cols; j < cols; j++) s += data[o + j] * data[o + j];
+    out[i] = s;
+  }
+  return out;
+}
+
+const align = (n: number) => Math.ceil(n / 16) * 16;
+
+/** The SIMD kernel over a copy of the training rows in its own WebAssembly memory. */
+class WasmKernel implements DistanceKernel {
+  readonly kind = "wasm" as const;
+  private readonly fn: (...args: number[]) => void;
+  private readonly memory: WasmMemory;
+  private readonly ptr: { x: number; xn: number; q: number; qn: number; out: number };
+  private readonly f32: number;
+
+  constructor(api: WasmApi, module: object, data: FloatArray, readonly norms: Float64Array, private readonly d: number) {
+    const xn = norms;
+    const x = 0;
+    const xnPtr = align(data.byteLength);
+    const q = align(xnPtr + xn.byteLength);
+    const qn = align(q + 4 * d * 8);
+    const out = align(qn + 32);
+    const bytes = out + 4 * (CHUNK + 1) * 8;
+    this.memory = new api.Memory({ initial: Math.ceil(bytes / 65536) });
+    const instance = new api.Instance(module, { env: { memory: this.memory, abort: () => undefined } });
+    this.fn = instance.exports.approx4 as (...args: number[]) => void;
+    this.ptr = { x, xn: xnPtr, q, qn, out };
+    this.f32 = data instanceof Float32Array ? 1 : 0;
+    new Uint8Array(this.memory.buffer, x, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    new Float64Array(this.memory.buffer, xnPtr, xn.length).set(xn);
+  }
+
+  approx(q: Float64Array, qn: Float64Array, start: number, count: number): Float64Array {
+    const buf = this.memory.buffer;
+    new Float64Array(buf, this.ptr.q, q.length).set(q);
+    new Float64Array(buf, this.ptr.qn, 4).set(qn);
+    this.fn(this.ptr.q, this.ptr.qn, this.ptr.x, this.ptr.xn, this.d, start, count, this.ptr.out, this.f32);
+    return new Float64Array(buf, this.ptr.out, 4 * (count + 1));
+  }
+}
+
+/** The same computation in TypeScript, 4 queries × 2 rows per pass (the fallback). */
+class TypeScriptKernel implements DistanceKernel {
+  readonly kind = "typescript" as const;
+  private readonly out = new Float64Array(4 * (CHUNK + 1));
+
+  constructor(private readonly data: FloatArray, readonly norms: Float64Array, private readonly d: number) {}
+
+  approx(q: Float64Array, qn: Float64Array, start: number, count: number): Float64Array {
+    const { data, norms: xn, d, out } = this;
+    const s = count + 1;
+    for (let r = 0; r < count; r += 2) {
+      const o0 = (start + r) * d;
+      const o1 = r + 1 < count ? o0 + d : o0;
+      let a00 = 0, a01 = 0, a02 = 0, a03 = 0, a10 = 0, a11 = 0, a12 = 0, a13 = 0;
+      for (let j = 0; j < d; j++) {
+        const v0 = data[o0 + j];
+        const v1 = data[o1 + j];
+        const q0 = q[j];
+        const q1 = q[d + j];
+        const q2 = q[2 * d + j];
+        const q3 = q[3 * d + j];
+        a00 += q0 * v0;
+        a01 += q1 * v0;
+        a02 += q2 * v0;
+        a03 += q3 * v0;
+        a10 += q0 * v1;
+        a11 += q1 * v1;
+        a12 += q2 * v1;
+        a13 += q3 * v1;
+      }
+      const n0 = xn[start + r];
+      const n1 = xn[start + Math.min(r + 1, count - 1)];
+      out[r] = n0 + qn[0] - 2 * a00;
+      out[s + r] = n0 + qn[1] - 2 * a01;
+      out[2 * s + r] = n0 + qn[2] - 2 * a02;
+      out[3 * s + r] = n0 + qn[3] - 2 * a03;
+      out[r + 1] = n1 + qn[0] - 2 * a10;
+      out[s + r + 1] = n1 + qn[1] - 2 * a11;
+      out[2 * s + r + 1] = n1 + qn[2] - 2 * a12;
+      out[3 * s + r + 1] = n1 + qn[3] - 2 * a13;
+    }
+    return out;
+  }
+}
+
+/** The fastest available kernel over these training rows: WebAssembly SIMD, else TypeScript. */
+export function distanceKernel(data: FloatArray, rows: number, cols: number): DistanceKernel {
+  const xn = squaredNorms(data, rows, cols);
+  const module = wasmKernelModule();
+  if (module && wasm) {
+    try {
+      return new WasmKernel(wasm, module, data, xn, cols);
+    } catch {
+      // fall through to TypeScript (e.g. the memory could not be allocated)
+    }
+  }
+  return new TypeScriptKernel(data, xn, cols);
+}
+
