@@ -5,3 +5,6 @@ cd "$(dirname "$0")/.."
 
 pnpm exec vitest run
 .venv/bin/python -m pytest packages/python/tests notebooks -q
+
+# --- comparison harness: figures computed, quick run of every runner, schema, report in headless Chromium ---
+.venv/bin/python -m pytest packages/bench/python/tests -q

@@ -1,30 +1,26 @@
 /**
- * The knnkit side of the comparison harness (knnkit.compare drives it).
+ * The knnkit side of the comparison harness (packages/bench/python/knnkit_bench drives it).
  *
  *   generate --name W1 --scale 0.25 --out DIR   writes DIR/W1.train.arrow and DIR/W1.test.arrow
  *   run --train F --test F --k 10 --engines a,b --out DIR --repeats 1
  *
  * `run` times build and query inside this process (start-up and file reading are
  * not counted), writes each engine's neighbour indices as an Arrow file, and
- * prints one JSON line per engine.
+ * prints one JSON line per engine, then {"process": {load_s, run_s}} (time spent reading
+ * the input files, and time from then to the end) so start-up is reported apart.
+ * An engine this build of @knnkit/core lacks gets a line with "error": "not available: ...".
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Table, tableFromIPC, tableToIPC } from "apache-arrow";
-import {
-  BallTree,
-  BruteForce,
-  KDTree,
-  PrefilterIndex,
-  closeWorkerPool,
-  cpuCount,
-  tunePrefilter,
-  type KnnIndex,
-  type Matrix,
-} from "@knnkit/core";
+import * as core from "@knnkit/core";
+import { BallTree, BruteForce, KDTree, closeWorkerPool, cpuCount, type KnnIndex, type Matrix } from "@knnkit/core";
 import { matrixToVector, tableToMatrix, typedVector } from "@knnkit/interop";
-import { workload } from "./datasets.js";
-import { makeP1, makeP2 } from "./prefilter-datasets.js";
+import { workload } from "../datasets.js";
+import { makeP1, makeP2 } from "../prefilter-datasets.js";
+
+// the prefilter is looked up at run time so that a core without it still runs the exact engines
+const { PrefilterIndex, tunePrefilter } = core as Partial<typeof core>;
 
 function arg(name: string, fallback?: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -71,6 +67,20 @@ function seconds(fn: () => void): number {
   return Number(process.hrtime.bigint() - t) / 1e9;
 }
 
+/** Seconds per call, calling fn again until MIN_TIME has passed (tiny query sets are otherwise timer noise). */
+const MIN_TIME = 0.05;
+function secondsPerCall(fn: () => void): number {
+  const t = process.hrtime.bigint();
+  let calls = 0;
+  let elapsed = 0;
+  do {
+    fn();
+    calls++;
+    elapsed = Number(process.hrtime.bigint() - t) / 1e9;
+  } while (elapsed < MIN_TIME);
+  return elapsed / calls;
+}
+
 function indexBytes(index: KnnIndex): number {
   let total = 0;
   for (const a of Object.values(index.sharedState().arrays)) total += a.byteLength;
@@ -78,8 +88,10 @@ function indexBytes(index: KnnIndex): number {
 }
 
 function run(): void {
+  const loadStart = process.hrtime.bigint();
   const train = readSplit(arg("train"));
   const test = readSplit(arg("test"));
+  const runStart = process.hrtime.bigint();
   const k = Number(arg("k", "10"));
   const out = arg("out");
   const engines = arg("engines").split(",");
@@ -97,6 +109,10 @@ function run(): void {
     else if (base === "kd_tree") build = () => KDTree.build(train.X, { leafSize: 40, workers });
     else if (base === "ball_tree") build = () => BallTree.build(train.X, { leafSize: 40, workers });
     else if (base === "prefilter") {
+      if (!PrefilterIndex || !tunePrefilter) {
+        console.log(JSON.stringify({ engine, family: base, workers, error: "not available: @knnkit/core exports no PrefilterIndex" }));
+        continue;
+      }
       let fraction: number;
       if (param === "tuned") {
         if (tunedFraction === null) {
@@ -119,7 +135,7 @@ function run(): void {
       builds.push(seconds(() => (index = build())));
       const idx = index as unknown as KnnIndex;
       idx.query(test.X, k, { workers }); // warm-up
-      queries.push(seconds(() => (result = idx.query(test.X, k, { workers }))));
+      queries.push(secondsPerCall(() => (result = idx.query(test.X, k, { workers }))));
     }
     const res = result as unknown as { indices: Int32Array };
     const path = join(out, `knnkit-${engine.replace(/[^a-zA-Z0-9_.-]/g, "_")}.arrow`);
@@ -138,10 +154,12 @@ function run(): void {
       }),
     );
   }
+  const end = process.hrtime.bigint();
+  console.log(JSON.stringify({ process: { load_s: Number(runStart - loadStart) / 1e9, run_s: Number(end - loadStart) / 1e9 } }));
   void closeWorkerPool();
 }
 
 const command = process.argv[2];
 if (command === "generate") generate();
 else if (command === "run") run();
-else throw new Error("usage: compare-runner generate|run ...");
+else throw new Error("usage: compare/runner.ts generate|run ...");

@@ -3,7 +3,7 @@
  * playwright-core), counts what each plotly chart drew, collects console
  * errors and saves a screenshot. Prints one JSON line.
  *
- *   node --import tsx src/render-report.ts report/index.html report/screenshot.png
+ *   node --import tsx src/compare/render-report.ts report/index.html report/screenshot.png
  */
 import { chromium } from "playwright-core";
 import { pathToFileURL } from "node:url";

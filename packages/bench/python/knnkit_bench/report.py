@@ -1,4 +1,4 @@
-"""The self-contained HTML report of knnkit.compare (plotly.js inlined from the npm package, no CDN)."""
+"""The self-contained HTML report of the comparison (plotly.js inlined from the npm package, no CDN)."""
 
 from __future__ import annotations
 
@@ -65,6 +65,10 @@ def write_html(results: dict, path: Path, root: Path) -> None:
         "<tr>" + "".join(f"<td>{html.escape(_fmt(r.get(c)))}</td>" for c in ("dataset", "engine", "workers", "build_s", "qps", "speedup_vs_sklearn_best_exact", "recall", "score", "index_bytes", "error")) + "</tr>"
         for r in results["rows"]
     )
+    process = "".join(
+        f"<tr><td>{html.escape(p['dataset'])}</td><td>{p['wall_s']:.2f}</td><td>{p['load_s']:.3f}</td><td>{p['in_engine_s']:.2f}</td><td>{p['startup_and_transfer_s']:.2f}</td></tr>"
+        for p in results.get("knnkit_process", [])
+    )
     divs = "".join(f'<div id="{f["id"]}" class="chart"></div>' for f in figs)
     script = "".join(
         f"Plotly.newPlot({json.dumps(f['id'])}, {json.dumps(f['data'])}, {json.dumps(f['layout'])});" for f in figs
@@ -78,7 +82,10 @@ def write_html(results: dict, path: Path, root: Path) -> None:
 <p>k = {results['k']}, median of {results['repeats']} runs per engine; speed-up against scikit-learn's best single-thread exact method; recall@k against exact neighbours; score = accuracy of the majority vote (R² for regression).</p>
 <pre>{meta}</pre>
 {divs}
+<p>index bytes: the index's own arrays (knnkit, scikit-learn trees, faiss flat) or, where the index lives in C/C++ memory Python cannot see (cKDTree, HNSW), the growth of the resident set while it was built.</p>
 <table><tr><th>dataset</th><th>engine</th><th>workers</th><th>build s</th><th>queries/s</th><th>× sklearn best exact</th><th>recall@k</th><th>score</th><th>index bytes</th><th>note</th></tr>{rows}</table>
+<h2>knnkit process (not counted in build or query times)</h2>
+<table><tr><th>dataset</th><th>process wall s</th><th>reading input s</th><th>in engine s</th><th>start-up and transfer s</th></tr>{process}</table>
 <script>{script}</script>
 </body></html>"""
     path.write_text(page)

@@ -9,7 +9,10 @@ import jsonschema
 import numpy as np
 import pytest
 
-from knnkit import compare
+import sys
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from knnkit_bench import compare  # noqa: E402
 
 ROOT = compare.repo_root()
 
@@ -56,7 +59,7 @@ def test_quick_run_schema_and_browser(tmp_path):
     assert all(r["recall"] == 1.0 for r in exact_rows)
     shot = out / "screenshot.png"
     rendered = subprocess.run(
-        ["node", "--import", "tsx", "src/render-report.ts", str(out / "index.html"), str(shot)],
+        ["node", "--import", "tsx", "src/compare/render-report.ts", str(out / "index.html"), str(shot)],
         cwd=ROOT / "packages" / "bench", capture_output=True, text=True, timeout=180,
     )
     assert rendered.returncode == 0, rendered.stderr
@@ -66,4 +69,30 @@ def test_quick_run_schema_and_browser(tmp_path):
     for chart in page["charts"]:
         assert chart["svgs"] >= 1 and chart["traces"] >= 1, chart
     assert shot.stat().st_size > 10_000
-    shutil.copy(shot, ROOT / "report" / "screenshot-quick.png") if (ROOT / "report").is_dir() else None
+    (ROOT / "report").mkdir(exist_ok=True)
+    shutil.copy(shot, ROOT / "report" / "screenshot-quick.png")
+    # start-up and transfer of the knnkit process are reported apart from its timed work
+    assert results["knnkit_process"] and all(p["wall_s"] >= p["in_engine_s"] >= p["load_s"] >= 0 for p in results["knnkit_process"])
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node")
+def test_user_csv_dataset_with_named_target(tmp_path):
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(120, 3))
+    y = (X[:, 0] > 0).astype(int)
+    csv = tmp_path / "mine.csv"
+    lines = ["a,b,c,label"] + [f"{r[0]},{r[1]},{r[2]},{t}" for r, t in zip(X, y)]
+    csv.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "report"
+    assert compare.main(["--quick", "--data", str(csv), "--target", "label", "--engines", "kd_tree,sklearn_kd_tree",
+                         "--out", str(out)]) == 0
+    results = json.loads((out / "results.json").read_text())
+    rows = {r["engine"]: r for r in results["rows"]}
+    assert set(rows) == {"knnkit kd_tree", "sklearn_kd_tree"}
+    for r in rows.values():
+        assert r["dataset"] == "user" and r["cols"] == 3 and r["task"] == "classification"
+        assert r["recall"] == 1.0
+    # both exact engines vote over the same neighbours
+    assert rows["knnkit kd_tree"]["score"] == pytest.approx(rows["sklearn_kd_tree"]["score"])
+    with pytest.raises(SystemExit, match="target column 'nope'"):
+        compare.main(["--quick", "--data", str(csv), "--target", "nope", "--engines", "kd_tree", "--out", str(out)])

@@ -1,0 +1,1 @@
+"""knnkit's comparison harness (Python side): peers timed in Python, knnkit in its Node engine."""
