@@ -576,10 +576,16 @@ def main(argv=None) -> int:
         "scaling": scaling,
         "tradeoff": curves,
     }
+    from .expectations import check
+    results["expectations"] = check(results)
     (out_dir / "results.json").write_text(json.dumps(results, indent=2, default=float))
     from .report import write_html
     write_html(results, out_dir / "index.html", root)
     print(table(rows))
+    for e in results["expectations"]:
+        verdict = "not measured" if e["met"] is None else "met" if e["met"] else "NOT met"
+        ratio = "" if e["ratio"] is None else f" ({e['ratio']:.2f}x of {e['peer']})"
+        print(f"{e['dataset']:<8}{e['claim']}: {verdict}{ratio}")
     print(f"\nwrote {out_dir / 'results.json'} and {out_dir / 'index.html'}")
     return 0
 

@@ -69,6 +69,12 @@ def write_html(results: dict, path: Path, root: Path) -> None:
         f"<tr><td>{html.escape(p['dataset'])}</td><td>{p['wall_s']:.2f}</td><td>{p['load_s']:.3f}</td><td>{p['in_engine_s']:.2f}</td><td>{p['startup_and_transfer_s']:.2f}</td></tr>"
         for p in results.get("knnkit_process", [])
     )
+    expectations = "".join(
+        f"<tr><td>{html.escape(e['claim'])}</td><td>{html.escape(e['dataset'])}</td><td>{_fmt(e['knnkit_qps'])} ({html.escape(str(e['knnkit']))})</td>"
+        f"<td>{_fmt(e['peer_qps'])} ({html.escape(str(e['peer']))})</td><td>{_fmt(e['ratio'])}</td>"
+        f"<td>{'not measured' if e['met'] is None else 'yes' if e['met'] else '<b>no</b>'}</td></tr>"
+        for e in results.get("expectations", [])
+    )
     divs = "".join(f'<div id="{f["id"]}" class="chart"></div>' for f in figs)
     script = "".join(
         f"Plotly.newPlot({json.dumps(f['id'])}, {json.dumps(f['data'])}, {json.dumps(f['layout'])});" for f in figs
@@ -81,6 +87,8 @@ def write_html(results: dict, path: Path, root: Path) -> None:
 <body><h1>knnkit against scikit-learn and peers</h1>
 <p>k = {results['k']}, median of {results['repeats']} runs per engine; speed-up against scikit-learn's best single-thread exact method; recall@k against exact neighbours; score = accuracy of the majority vote (R² for regression).</p>
 <pre>{meta}</pre>
+<h2>Expectations (queries/s, one thread each)</h2>
+<table><tr><th>expectation</th><th>dataset</th><th>knnkit</th><th>scikit-learn</th><th>ratio</th><th>met?</th></tr>{expectations}</table>
 {divs}
 <p>index bytes: the index's own arrays (knnkit, scikit-learn trees, faiss flat) or, where the index lives in C/C++ memory Python cannot see (cKDTree, HNSW), the growth of the resident set while it was built.</p>
 <table><tr><th>dataset</th><th>engine</th><th>workers</th><th>build s</th><th>queries/s</th><th>× sklearn best exact</th><th>recall@k</th><th>score</th><th>index bytes</th><th>note</th></tr>{rows}</table>

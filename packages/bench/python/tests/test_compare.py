@@ -12,7 +12,7 @@ import pytest
 import sys
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from knnkit_bench import compare  # noqa: E402
+from knnkit_bench import compare, expectations  # noqa: E402
 
 ROOT = compare.repo_root()
 
@@ -42,6 +42,26 @@ def test_recall_and_scores_are_computed():
     assert compare.vote_score(approx, y, truth, "regression") == pytest.approx(expected)
 
 
+def test_expectations_are_computed_from_rows():
+    def row(ds, engine, qps):
+        return {"dataset": ds, "engine": engine, "qps": qps}
+    rows = [row("W1", "knnkit kd_tree", 100.0), row("W1", "sklearn_kd_tree", 50.0),
+            row("W2", "knnkit kd_tree", 40.0), row("W2", "sklearn_kd_tree", 50.0),
+            row("W3", "knnkit ball_tree", 10.0), row("W3", "sklearn_ball_tree", 10.0),
+            row("W5", "knnkit brute", 30.0), row("W5", "knnkit kd_tree", 35.0), row("W5", "sklearn_brute", 100.0),
+            row("W5", "sklearn_brute@all", 1000.0),  # all-cores peers are not the one-thread reference
+            {"dataset": "digits", "engine": "knnkit brute", "error": "not installed"}]
+    got = {(e["dataset"], e["claim"][:4]): e for e in expectations.check({"rows": rows})}
+    assert got[("W1", "KD-t")]["met"] is True and got[("W1", "KD-t")]["ratio"] == 2.0
+    assert got[("W2", "KD-t")]["met"] is False and got[("W2", "KD-t")]["ratio"] == pytest.approx(0.8)
+    assert got[("W3", "Ball")]["met"] is True
+    w5 = got[("W5", "best")]
+    assert (w5["knnkit"], w5["peer"], w5["met"]) == ("knnkit kd_tree", "sklearn_brute", True)
+    assert w5["ratio"] == pytest.approx(0.35)
+    assert got[("digits", "best")]["met"] is None  # nothing measured is not a pass
+    assert "| W2 |" in expectations.markdown({"rows": [dict(r, workers=1, build_s=0.1, recall=1.0, score=None) for r in rows if "qps" in r]})
+
+
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node")
 def test_quick_run_schema_and_browser(tmp_path):
     out = tmp_path / "report"
@@ -49,6 +69,7 @@ def test_quick_run_schema_and_browser(tmp_path):
     results = json.loads((out / "results.json").read_text())
     schema = json.loads((Path(compare.__file__).parent / "results.schema.json").read_text())
     jsonschema.validate(results, schema)
+    assert len(results["expectations"]) == 5
     engines = {r["engine"].split(":")[0].split("(")[0] for r in results["rows"]}
     for expected in ["knnkit brute", "knnkit kd_tree", "knnkit ball_tree", "knnkit prefilter", "sklearn_kd_tree",
                      "sklearn_ball_tree", "sklearn_brute", "scipy_ckdtree", "faiss_flat", "faiss_hnsw", "hnswlib"]:
