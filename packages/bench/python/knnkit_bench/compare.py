@@ -40,7 +40,7 @@ KNNKIT_ENGINES = ["brute", "brute@all", "kd_tree", "kd_tree@all", "ball_tree", "
                   "prefilter:0.05", "prefilter:0.2", "prefilter:0.5", "prefilter:tuned"]
 PEER_ENGINES = ["sklearn_kd_tree", "sklearn_kd_tree@all", "sklearn_ball_tree", "sklearn_ball_tree@all",
                 "sklearn_brute", "sklearn_brute@all", "scipy_ckdtree", "scipy_ckdtree@all",
-                "faiss_flat", "faiss_hnsw", "hnswlib"]
+                "faiss_flat", "faiss_hnsw", "hnswlib", "sklearn_estimator"]
 EXACT_SKLEARN = ("sklearn_kd_tree", "sklearn_ball_tree", "sklearn_brute")
 
 
@@ -293,6 +293,22 @@ def time_peer(name, X, Q, k):
     return b, qt, np.asarray(ind, dtype=np.int64), size if size is not None else (grown if grown > 0 else None)
 
 
+def time_estimator(X, y_train, Q, y_test, k, task):
+    """scikit-learn's KNeighborsClassifier/Regressor (algorithm="auto", n_jobs=1): fit time, predict time, and its own score()."""
+    from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+    from threadpoolctl import threadpool_limits
+    Est = KNeighborsClassifier if task == "classification" else KNeighborsRegressor
+    t = time.perf_counter()
+    est = Est(n_neighbors=k, n_jobs=1).fit(X, y_train)
+    b = time.perf_counter() - t
+    with threadpool_limits(1):
+        est.predict(Q)  # warm-up
+        qt, _ = seconds_per_call(lambda: est.predict(Q))
+        ind = est.kneighbors(Q, k, return_distance=False)
+        score = float(est.score(Q, y_test))
+    return b, qt, np.asarray(ind, dtype=np.int64), None, score
+
+
 # ---------------------------------------------------------------- scores
 
 def recall_at_k(approx: np.ndarray, exact: np.ndarray, X=None, Q=None, exact_dist=None) -> float:
@@ -355,7 +371,8 @@ def run_dataset(name, args, root, cache, out_dir, rows_out, plan_total, plan_don
     from sklearn.neighbors import NearestNeighbors
     exact_dist, exact = NearestNeighbors(n_neighbors=k, algorithm="brute").fit(X).kneighbors(Q)
     knn_engines = [e for e in args.knnkit_engines if not (e.startswith("prefilter") and X.shape[1] < 2)]
-    peers = [e for e in args.peer_engines]
+    # the scikit-learn estimator row needs a target: it is the reference accuracy / R² (its own score())
+    peers = [e for e in args.peer_engines if e != "sklearn_estimator" or task != "none"]
     timings: dict[str, dict] = {}
     for r in range(args.repeats):
         order = ["knnkit"] + peers
@@ -393,7 +410,10 @@ def run_dataset(name, args, root, cache, out_dir, rows_out, plan_total, plan_don
                 entry["error"] = missing
             else:
                 try:
-                    b, q, ind, mem = time_peer(engine, X, Q, k)
+                    if engine == "sklearn_estimator":
+                        b, q, ind, mem, entry["own_score"] = time_estimator(X, y_train, Q, y_test, k, task)
+                    else:
+                        b, q, ind, mem = time_peer(engine, X, Q, k)
                     entry["build"].append(b)
                     entry["query"].append(q)
                     entry["ind"] = ind
@@ -417,7 +437,7 @@ def run_dataset(name, args, root, cache, out_dir, rows_out, plan_total, plan_don
             "qps": len(Q) / qs,
             "speedup_vs_sklearn_best_exact": (len(Q) / qs) / best_exact if best_exact else None,
             "recall": recall_at_k(t["ind"], exact, X, Q, exact_dist),
-            "score": vote_score(t["ind"], y_train, y_test, task),
+            "score": t["own_score"] if "own_score" in t else vote_score(t["ind"], y_train, y_test, task),
             "index_bytes": t.get("memory"),
         })
         rows_out.append(row)
@@ -557,6 +577,7 @@ def main(argv=None) -> int:
     started = time.time()
     for name in datasets:
         run_dataset(name, args, root, cache, out_dir, rows, plan_total, done)
+    progress(plan_total, plan_total, "scaling runs and trade-off curves")
     sys.stderr.write("\n")
     scaling: list[dict] = []
     scaling_runs(args, root, cache, scaling)

@@ -72,10 +72,16 @@ def test_quick_run_schema_and_browser(tmp_path):
     assert len(results["expectations"]) == 5
     engines = {r["engine"].split(":")[0].split("(")[0] for r in results["rows"]}
     for expected in ["knnkit brute", "knnkit kd_tree", "knnkit ball_tree", "knnkit prefilter", "sklearn_kd_tree",
-                     "sklearn_ball_tree", "sklearn_brute", "scipy_ckdtree", "faiss_flat", "faiss_hnsw", "hnswlib"]:
+                     "sklearn_ball_tree", "sklearn_brute", "scipy_ckdtree", "faiss_flat", "faiss_hnsw", "hnswlib", "sklearn_estimator"]:
         assert expected in engines, f"runner {expected} missing from the report"
     datasets = {r["dataset"] for r in results["rows"]}
     assert datasets == {"digits", "iris", "wine", "breast_cancer", "diabetes", "W1", "W2", "W3", "W5", "P1", "P2"}
+    # scikit-learn's own estimator score equals the vote over knnkit's exact neighbours on every real dataset
+    for ds in ("digits", "iris", "wine", "breast_cancer", "diabetes"):
+        est = next(r for r in results["rows"] if r["dataset"] == ds and r["engine"] == "sklearn_estimator")
+        ours = next(r for r in results["rows"] if r["dataset"] == ds and r["engine"] == "knnkit kd_tree")
+        assert est["score"] == pytest.approx(ours["score"], abs=1e-12), ds
+    assert not any(r["engine"] == "sklearn_estimator" for r in results["rows"] if r["task"] == "none")
     exact_rows = [r for r in results["rows"] if "qps" in r and r["engine"].startswith(("knnkit kd_tree", "knnkit brute"))]
     assert all(r["recall"] == 1.0 for r in exact_rows)
     shot = out / "screenshot.png"
