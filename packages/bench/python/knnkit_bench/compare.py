@@ -507,12 +507,13 @@ def approximate_curves(args, root, cache, out):
 
 def versions() -> dict:
     out = {"python": platform.python_version()}
-    for mod in ("numpy", "sklearn", "scipy", "faiss", "hnswlib", "pyarrow"):
+    from importlib.metadata import PackageNotFoundError, version
+    for key, dist in (("numpy", "numpy"), ("sklearn", "scikit-learn"), ("scipy", "scipy"), ("faiss", "faiss-cpu"),
+                      ("hnswlib", "hnswlib"), ("pyarrow", "pyarrow")):
         try:
-            m = __import__(mod)
-            out[mod] = getattr(m, "__version__", "installed")
-        except Exception:  # noqa: BLE001
-            out[mod] = None
+            out[key] = version(dist)
+        except PackageNotFoundError:
+            out[key] = None
     out["node"] = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
     return out
 

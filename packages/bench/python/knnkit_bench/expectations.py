@@ -1,11 +1,14 @@
 """The issue's expectations of the engine, checked against a results.json, and its table as Markdown.
 
-    PYTHONPATH=packages/bench/python .venv/bin/python -m knnkit_bench.expectations report/results.json
+    PYTHONPATH=packages/bench/python .venv/bin/python -m knnkit_bench.expectations report/results.json [--section]
+
+--section prints the whole BENCHMARKS.md section (run description, table, expectations, scaling, trade-off).
 """
 
 from __future__ import annotations
 
 import json
+import statistics
 import sys
 from pathlib import Path
 
@@ -71,6 +74,52 @@ def markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
+def section(r: dict) -> str:
+    v, m = r["versions"], r["machine"]
+    out = [
+        "Command: `pnpm compare` (default sizes: the bundled scikit-learn datasets whole; W1/W2 at 1/4 of the documented",
+        "size = 50,000 train x 2,500 queries; W3, W5, P1, P2 at 1/10; k = 10; median of 3 rounds, engine order rotated",
+        f"each round). Run {r['date']}, {r['elapsed_s'] / 60:.1f} min wall in all, on a **shared** 2-core machine",
+        f"({m['cpu']}, {m['cores']} cores, other jobs running: single figures move by up to ~2x between runs; read the ratios).",
+        f"Versions: Node {v['node']}, Python {v['python']}, scikit-learn {v['sklearn']}, numpy {v['numpy']}, scipy {v['scipy']},",
+        f"faiss-cpu {v['faiss']}, hnswlib {v['hnswlib']}; seed {r['seed']}. Full data: `report/results.json`, charts: `report/index.html`.",
+        "",
+        "knnkit is timed inside its Node process; \"× sklearn best exact\" divides by the fastest one-thread scikit-learn",
+        "exact method on that dataset (KDTree, BallTree or brute force). `@all` = all cores (workers=2 / n_jobs=-1).",
+        "faiss and hnswlib run single-threaded; HNSW is approximate (faiss M=32, efSearch=64; hnswlib M=16, ef=64).",
+        "Score = accuracy (R² for diabetes) of a uniform k-NN vote over the engine's neighbours (`sklearn_estimator`:",
+        "KNeighborsClassifier/Regressor's own `score()`); index MB = the index's arrays, or resident-set growth while",
+        "building for cKDTree/HNSW.",
+        "",
+        markdown(r).replace("| expectation |", "### Expectations from the issue\n\n| expectation |", 1),
+        "",
+        "### Build time vs N (W2, 8-D, seconds, median of the repeats)",
+        "",
+    ]
+    sc = r["scaling"]
+    engines = list(dict.fromkeys(x["engine"] for x in sc))
+    ns = sorted({x["N"] for x in sc})
+    out.append("| engine | " + " | ".join(f"N={n:,}" for n in ns) + " |")
+    out.append("| --- |" + " ---: |" * len(ns))
+    for e in engines:
+        cells = [next((f"{x['build_s']:.3f}" for x in sc if x["engine"] == e and x["N"] == n), "") for n in ns]
+        out.append(f"| {e} | " + " | ".join(cells) + " |")
+    out += ["", "### Recall@k vs queries/s on W2 (approximate engines, one thread)", "",
+            "| engine | setting | recall@k | queries/s |", "| --- | --- | ---: | ---: |"]
+    for name, pts in r["tradeoff"].items():
+        if isinstance(pts, list):
+            out += [f"| {name} | {p['param']} | {p['recall']:.3f} | {p['qps']:,.0f} |" for p in pts]
+        else:
+            out.append(f"| {name} | {pts.get('error')} | | |")
+    kp = r.get("knnkit_process", [])
+    if kp:
+        out += ["", "knnkit process overhead (in no figure above): Node start-up, module loading and the Arrow transfer back to",
+                f"Python took {statistics.median(p['startup_and_transfer_s'] for p in kp):.2f} s per runner call (median of {len(kp)}); "
+                f"reading the input Arrow files {statistics.median(p['load_s'] for p in kp) * 1000:.1f} ms."]
+    return "\n".join(out)
+
+
 if __name__ == "__main__":
-    path = Path(sys.argv[1] if len(sys.argv) > 1 else "report/results.json")
-    print(markdown(json.loads(path.read_text())))
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    results = json.loads(Path(args[0] if args else "report/results.json").read_text())
+    print(section(results) if "--section" in sys.argv else markdown(results))

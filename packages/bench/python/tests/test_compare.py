@@ -70,6 +70,8 @@ def test_quick_run_schema_and_browser(tmp_path):
     schema = json.loads((Path(compare.__file__).parent / "results.schema.json").read_text())
     jsonschema.validate(results, schema)
     assert len(results["expectations"]) == 5
+    text = expectations.section(results)
+    assert "### Expectations from the issue" in text and "| W2 | knnkit kd_tree |" in text
     engines = {r["engine"].split(":")[0].split("(")[0] for r in results["rows"]}
     for expected in ["knnkit brute", "knnkit kd_tree", "knnkit ball_tree", "knnkit prefilter", "sklearn_kd_tree",
                      "sklearn_ball_tree", "sklearn_brute", "scipy_ckdtree", "faiss_flat", "faiss_hnsw", "hnswlib", "sklearn_estimator"]:
