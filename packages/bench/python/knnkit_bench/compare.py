@@ -604,7 +604,7 @@ def main(argv=None) -> int:
     from .report import write_html
     write_html(results, out_dir / "index.html", root)
     print(table(rows))
-    for e in results["expectations"]:
+    for e in (e for e in results["expectations"] if e["dataset"] in datasets):
         verdict = "not measured" if e["met"] is None else "met" if e["met"] else "NOT met"
         ratio = "" if e["ratio"] is None else f" ({e['ratio']:.2f}x of {e['peer']})"
         print(f"{e['dataset']:<8}{e['claim']}: {verdict}{ratio}")

@@ -125,3 +125,17 @@ def test_user_csv_dataset_with_named_target(tmp_path):
     assert rows["knnkit kd_tree"]["score"] == pytest.approx(rows["sklearn_kd_tree"]["score"])
     with pytest.raises(SystemExit, match="target column 'nope'"):
         compare.main(["--quick", "--data", str(csv), "--target", "nope", "--engines", "kd_tree", "--out", str(out)])
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node")
+def test_a_peer_that_cannot_be_imported_keeps_its_row(tmp_path, monkeypatch):
+    real = compare.installed
+    monkeypatch.setattr(compare, "installed", lambda name: "not installed: ModuleNotFoundError: hnswlib" if name == "hnswlib" else real(name))
+    out = tmp_path / "report"
+    assert compare.main(["--quick", "--datasets", "iris", "--engines", "kd_tree,hnswlib", "--out", str(out)]) == 0
+    results = json.loads((out / "results.json").read_text())
+    jsonschema.validate(results, json.loads((Path(compare.__file__).parent / "results.schema.json").read_text()))
+    row = next(r for r in results["rows"] if r["engine"] == "hnswlib")
+    assert row["error"].startswith("not installed") and "qps" not in row
+    assert results["tradeoff"]["hnswlib"] == {"error": row["error"]}
+    assert "not installed" in (out / "index.html").read_text()
