@@ -29,7 +29,7 @@ def test_kneighbors_equal(rng, algorithm, metric, p, dtype):
         d1, i1 = ours.kneighbors(Q)
         d2, i2 = ref.kneighbors(Q)
         assert_array_equal(i1, i2)
-        assert_allclose(d1, d2, rtol=1e-6 if dtype == np.float64 else 1e-5)
+        assert_allclose(d1, d2, rtol=1e-6)
         # the training data itself, each row excluded
         d1, i1 = ours.kneighbors()
         d2, i2 = ref.kneighbors()
