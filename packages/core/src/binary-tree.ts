@@ -76,16 +76,16 @@ export abstract class BinaryTree extends KnnIndex {
     return this.a;
   }
 
-  /** Reduced lower bound of the distance from query row qo to any row of node. */
-  /** A lower-bound function for one batch (plain closures, so the hot loop stays monomorphic). */
+  /** Reduced lower bound from query row qo to any row of a node, as a closure chosen once per batch (the hot loop stays monomorphic). */
   private lowerBoundFn(q: FloatArray): (qo: number, node: number) => number {
     const { nodeBounds, nodeRadius } = this.a;
     const { metric, rdist, cols } = this;
-    const ball = this.algorithm === "ball_tree";
-    return (qo, node) =>
-      ball
-        ? ballLowerBound(metric, rdist, nodeBounds, nodeRadius, cols, q, qo, node)
-        : boxLowerBound(metric, nodeBounds, cols, q, qo, node);
+    if (this.algorithm === "ball_tree") {
+      if (metric.kind === MetricKind.Euclidean) return (qo, node) => ballLowerBoundEuclidean(nodeBounds, nodeRadius, cols, q, qo, node);
+      return (qo, node) => ballLowerBound(metric, rdist, nodeBounds, nodeRadius, cols, q, qo, node);
+    }
+    if (metric.kind === MetricKind.Euclidean) return (qo, node) => boxLowerBoundEuclidean(nodeBounds, cols, q, qo, node);
+    return (qo, node) => boxLowerBound(metric, nodeBounds, cols, q, qo, node);
   }
 
   trainingRows(): Matrix {
@@ -115,38 +115,42 @@ export abstract class BinaryTree extends KnnIndex {
     const heap = new NeighborHeap(k);
     const hd = heap.dist;
     const lowerBound = this.lowerBoundFn(q);
-    let qo = 0;
 
-    const visit = (node: number, lb: number): void => {
-      if (lb > hd[0]) return;
-      if (isLeaf[node] === 1) {
-        const end = nodeEnd[node];
-        if (euclidean) {
-          scanRowsEuclidean(q, qo, data, d, nodeStart[node], end, heap, idxArray);
-          return;
-        }
-        for (let pos = nodeStart[node], o = pos * d; pos < end; pos++, o += d) {
-          const r = rdist(q, qo, data, o, d);
-          if (r <= hd[0]) heap.push(r, idxArray[pos]);
-        }
-        return;
-      }
-      const left = 2 * node + 1;
-      const lbLeft = lowerBound(qo, left);
-      const lbRight = lowerBound(qo, left + 1);
-      if (lbLeft <= lbRight) {
-        visit(left, lbLeft);
-        visit(left + 1, lbRight);
-      } else {
-        visit(left + 1, lbRight);
-        visit(left, lbLeft);
-      }
-    };
-
+    // depth-first, nearer child first, on an explicit stack of (node, lower bound)
+    const stackNode = new Int32Array(64);
+    const stackBound = new Float64Array(64);
     for (let qi = from; qi < to; qi++) {
-      qo = qi * d;
+      const qo = qi * d;
       heap.reset();
-      visit(0, lowerBound(qo, 0));
+      let top = 0;
+      stackNode[0] = 0;
+      stackBound[0] = lowerBound(qo, 0);
+      while (top >= 0) {
+        const node = stackNode[top];
+        const lb = stackBound[top];
+        top--;
+        if (lb > hd[0]) continue;
+        if (isLeaf[node] === 1) {
+          const end = nodeEnd[node];
+          if (euclidean) scanRowsEuclidean(q, qo, data, d, nodeStart[node], end, heap, idxArray);
+          else {
+            for (let pos = nodeStart[node], o = pos * d; pos < end; pos++, o += d) {
+              const r = rdist(q, qo, data, o, d);
+              if (r <= hd[0]) heap.push(r, idxArray[pos]);
+            }
+          }
+          continue;
+        }
+        const left = 2 * node + 1;
+        const lbLeft = lowerBound(qo, left);
+        const lbRight = lowerBound(qo, left + 1);
+        const nearLeft = lbLeft <= lbRight;
+        stackNode[top + 1] = nearLeft ? left + 1 : left;
+        stackBound[top + 1] = nearLeft ? lbRight : lbLeft;
+        stackNode[top + 2] = nearLeft ? left : left + 1;
+        stackBound[top + 2] = nearLeft ? lbLeft : lbRight;
+        top += 2;
+      }
       heap.sortAscending();
       for (let j = 0; j < k; j++) {
         outIdx[qi * k + j] = heap.idx[j];
@@ -378,6 +382,21 @@ export class BallTree extends BinaryTree {
   }
 }
 
+/** Box lower bound (KD-tree), squared euclidean: the per-dimension gaps between the query and the node's bounds. */
+function boxLowerBoundEuclidean(bounds: Float64Array, d: number, q: FloatArray, qo: number, node: number): number {
+  const lo = node * 2 * d;
+  const hi = lo + d;
+  let s = 0;
+  for (let j = 0; j < d; j++) {
+    const v = q[qo + j];
+    const below = bounds[lo + j] - v;
+    const above = v - bounds[hi + j];
+    const gap = below > 0 ? below : above > 0 ? above : 0;
+    s += gap * gap;
+  }
+  return s * BOUND_SHRINK;
+}
+
 /** Box lower bound (KD-tree): the per-dimension gaps between the query and the node's bounds. */
 function boxLowerBound(metric: Metric, bounds: Float64Array, d: number, q: FloatArray, qo: number, node: number): number {
   const base = node * 2 * d;
@@ -395,6 +414,19 @@ function boxLowerBound(metric: Metric, bounds: Float64Array, d: number, q: Float
   return s * BOUND_SHRINK;
 }
 
+/** Ball lower bound, squared euclidean: distance to the centroid minus the radius (with a rounding margin), squared. */
+function ballLowerBoundEuclidean(centroids: Float64Array, radii: Float64Array, d: number, q: FloatArray, qo: number, node: number): number {
+  let reduced = 0;
+  for (let j = 0, c = node * d; j < d; j++) {
+    const t = q[qo + j] - centroids[c + j];
+    reduced += t * t;
+  }
+  const toCentre = Math.sqrt(reduced);
+  const radius = radii[node];
+  const gap = toCentre - radius - 1e-10 * (toCentre + radius);
+  return gap > 0 ? gap * gap : 0;
+}
+
 /** Ball lower bound: distance to the centroid minus the radius (with a rounding margin), reduced. */
 function ballLowerBound(
   metric: Metric,
@@ -406,14 +438,7 @@ function ballLowerBound(
   qo: number,
   node: number,
 ): number {
-  let reduced: number;
-  if (metric.kind === MetricKind.Euclidean) {
-    reduced = 0;
-    for (let j = 0, c = node * d; j < d; j++) {
-      const t = q[qo + j] - centroids[c + j];
-      reduced += t * t;
-    }
-  } else reduced = rdist(q, qo, centroids, node * d, d);
+  const reduced = rdist(q, qo, centroids, node * d, d);
   const toCentre = reducedToDistance(metric, reduced);
   const radius = radii[node];
   const gap = toCentre - radius - 1e-10 * (toCentre + radius);

@@ -306,7 +306,7 @@ export class PrefilterIndex extends KnnIndex {
             const r = this.rdist(q, qo, data, p * d, d);
             if (r <= hd[0]) heap.push(r, rowIds[p]);
           }
-      } else if (euclidean) scanPositionsEuclidean(q, qo, data, d, buf.pos, c.count, heap, rowIds);
+      } else if (euclidean) scanPositionsEuclidean(q, qo, data, d, buf.pos, 0, c.count, heap, rowIds);
       else {
         for (let i = 0; i < c.count; i++) {
           const p = buf.pos[i];

@@ -23,11 +23,11 @@ export function scanRowsEuclidean(
   heap: NeighborHeap,
   idxArray: Int32Array,
 ): void {
-  if (end > start) scanPositionsEuclidean(q, qo, data, d, identityIndex(end).subarray(start, end), end - start, heap, idxArray);
+  if (end > start) scanPositionsEuclidean(q, qo, data, d, identityIndex(end), start, end, heap, idxArray);
 }
 
 /**
- * Squared euclidean distances from the query to the listed rows of a row-major
+ * Squared euclidean distances from the query to the rows listed in positions[from, to) of a row-major
  * block, four rows at a time (each query value is loaded once for four rows;
  * every row still sums its dimensions in order, so results equal the plain
  * loop's bit for bit), pushed into the heap. A group is dropped once all four
@@ -39,13 +39,14 @@ export function scanPositionsEuclidean(
   data: FloatArray,
   d: number,
   positions: Int32Array,
-  count: number,
+  from: number,
+  to: number,
   heap: NeighborHeap,
   idxArray: Int32Array,
 ): void {
   const hd = heap.dist;
-  let i = 0;
-  for (; i + 3 < count; i += 4) {
+  let i = from;
+  for (; i + 3 < to; i += 4) {
     const p0 = positions[i];
     const p1 = positions[i + 1];
     const p2 = positions[i + 2];
@@ -60,7 +61,7 @@ export function scanPositionsEuclidean(
     let s2 = 0;
     let s3 = 0;
     let j = 0;
-    for (let stop = Math.min(d, 8); ; stop = Math.min(d, stop + 8)) {
+    for (let stop = Math.min(d, 4); ; stop = Math.min(d, stop + 4)) {
       for (; j < stop; j++) {
         const v = q[qo + j];
         const t0 = v - data[o0 + j];
@@ -80,7 +81,7 @@ export function scanPositionsEuclidean(
     if (s2 <= hd[0]) heap.push(s2, idxArray[p2]);
     if (s3 <= hd[0]) heap.push(s3, idxArray[p3]);
   }
-  for (; i < count; i++) {
+  for (; i < to; i++) {
     const o = positions[i] * d;
     let r = 0;
     for (let j = 0; j < d; j++) {
