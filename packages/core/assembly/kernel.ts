@@ -78,6 +78,62 @@ export function approx4(q: usize, qn: usize, x: usize, xn: usize, d: i32, start:
     const r1 = r + 1 < count ? r0 + rowBytes : r0;
     dotPair(q, r0, r1, d, f32, out + (<usize>r << 3), ostride);
   }
+  combineNorms(qn, xn, start, count, out, ostride);
+}
+
+// The same for float32 storage with float32 arithmetic (four lanes): q holds 4
+// rows of dp float32 values and x rows of dp float32 values, dp a multiple of 4
+// (rows zero-padded), so every load is a full vector. Lane sums are added in
+// float64; xn, qn and the result are float64. The caller bounds the error.
+function dotPair32(q: usize, x0: usize, x1: usize, dp: i32, out: usize, ostride: usize): void {
+  let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a02 = f32x4.splat(0), a03 = f32x4.splat(0);
+  let a10 = f32x4.splat(0), a11 = f32x4.splat(0), a12 = f32x4.splat(0), a13 = f32x4.splat(0);
+  const qs = <usize>dp << 2;
+  const bytes = <usize>dp << 2;
+  for (let o: usize = 0; o < bytes; o += 16) {
+    const v0 = v128.load(x0 + o);
+    const v1 = v128.load(x1 + o);
+    const q0 = v128.load(q + o);
+    const q1 = v128.load(q + qs + o);
+    const q2 = v128.load(q + 2 * qs + o);
+    const q3 = v128.load(q + 3 * qs + o);
+    a00 = f32x4.add(a00, f32x4.mul(q0, v0));
+    a01 = f32x4.add(a01, f32x4.mul(q1, v0));
+    a02 = f32x4.add(a02, f32x4.mul(q2, v0));
+    a03 = f32x4.add(a03, f32x4.mul(q3, v0));
+    a10 = f32x4.add(a10, f32x4.mul(q0, v1));
+    a11 = f32x4.add(a11, f32x4.mul(q1, v1));
+    a12 = f32x4.add(a12, f32x4.mul(q2, v1));
+    a13 = f32x4.add(a13, f32x4.mul(q3, v1));
+  }
+  store<f64>(out, hsum4(a00));
+  store<f64>(out + ostride, hsum4(a01));
+  store<f64>(out + 2 * ostride, hsum4(a02));
+  store<f64>(out + 3 * ostride, hsum4(a03));
+  store<f64>(out + 8, hsum4(a10));
+  store<f64>(out + ostride + 8, hsum4(a11));
+  store<f64>(out + 2 * ostride + 8, hsum4(a12));
+  store<f64>(out + 3 * ostride + 8, hsum4(a13));
+}
+
+@inline
+function hsum4(v: v128): f64 {
+  return hsum(f64x2.promote_low_f32x4(v)) + hsum(f64x2.promote_low_f32x4(v128.shuffle<u32>(v, v, 2, 3, 0, 1)));
+}
+
+export function approx4f32(q: usize, qn: usize, x: usize, xn: usize, dp: i32, start: i32, count: i32, out: usize): void {
+  const rowBytes = <usize>dp << 2;
+  const ostride = <usize>(count + 1) << 3;
+  for (let r = 0; r < count; r += 2) {
+    const r0 = x + <usize>(start + r) * rowBytes;
+    const r1 = r + 1 < count ? r0 + rowBytes : r0;
+    dotPair32(q, r0, r1, dp, out + (<usize>r << 3), ostride);
+  }
+  combineNorms(qn, xn, start, count, out, ostride);
+}
+
+// out[qi][r] = xn[start + r] + qn[qi] - 2 * out[qi][r]
+function combineNorms(qn: usize, xn: usize, start: i32, count: i32, out: usize, ostride: usize): void {
   for (let qi = 0; qi < 4; qi++) {
     const nq = load<f64>(qn + (<usize>qi << 3));
     const row = out + <usize>qi * ostride;

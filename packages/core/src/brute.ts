@@ -11,7 +11,7 @@ import {
   type MetricOptions,
   type ReducedDistance,
 } from "./metrics.js";
-import { CHUNK, approxError, distanceKernel, type DistanceKernel } from "./kernels/blocked.js";
+import { CHUNK, distanceKernel, type DistanceKernel, type KernelPrecision } from "./kernels/blocked.js";
 import { identityIndex, scanRowsEuclidean } from "./scan.js";
 
 /** Below this many columns the row-at-a-time scan (with early exit) beats the blocked kernel. */
@@ -142,6 +142,11 @@ export class BruteForce extends KnnIndex {
     return this.usesBlockedKernel() ? this.blockedKernel().kind : "plain";
   }
 
+  /** Arithmetic of the blocked kernel's approximation ("float32" or "float64"), or null on the plain path. */
+  get kernelPrecision(): KernelPrecision | null {
+    return this.usesBlockedKernel() ? this.blockedKernel().precision : null;
+  }
+
   private usesBlockedKernel(): boolean {
     return this.metric.kind === MetricKind.Euclidean && this.categoricalFeatures.length === 0 && this.cols >= BLOCKED_MIN_COLS;
   }
@@ -161,12 +166,13 @@ export class BruteForce extends KnnIndex {
     const kernel = this.blockedKernel();
     const { data, rows, cols: d } = this;
     const xn = kernel.norms;
-    const eps = approxError(d);
+    const { eps: kernelEps, slack: kernelSlack, queryLimit } = kernel;
     const heaps = [0, 1, 2, 3].map(() => new NeighborHeap(k));
     const qBlock = new Float64Array(4 * d);
     const qn = new Float64Array(4);
     for (let q0 = from; q0 < to; q0 += 4) {
       const nq = Math.min(4, to - q0);
+      let blockMax = 0;
       for (let t = 0; t < 4; t++) {
         const src = (q0 + Math.min(t, nq - 1)) * d;
         let s = 0;
@@ -174,10 +180,14 @@ export class BruteForce extends KnnIndex {
           const v = q[src + j];
           qBlock[t * d + j] = v;
           s += v * v;
+          if (Math.abs(v) > blockMax) blockMax = Math.abs(v);
         }
         qn[t] = s;
         heaps[t].reset();
       }
+      // queries beyond the kernel's range: every row is re-checked
+      const eps = blockMax <= queryLimit ? kernelEps : Infinity;
+      const slack = blockMax <= queryLimit ? kernelSlack : Infinity;
       for (let start = 0; start < rows; start += CHUNK) {
         const count = Math.min(CHUNK, rows - start);
         const approx = kernel.approx(qBlock, qn, start, count);
@@ -189,7 +199,7 @@ export class BruteForce extends KnnIndex {
           const qnt = qn[t];
           for (let r = 0; r < count; r++) {
             const i = start + r;
-            if (approx[base + r] - eps * (xn[i] + qnt) > hd[0]) continue;
+            if (approx[base + r] - eps * (xn[i] + qnt) - slack > hd[0]) continue;
             let exact = 0;
             for (let j = 0, o = i * d; j < d; j++) {
               const diff = q[qo + j] - data[o + j];

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { BruteForce, matrixView, type Matrix } from "../src/index.js";
-import { distanceKernel, setWasmKernelEnabled, wasmKernelModule } from "../src/kernels/blocked.js";
+import { distanceKernel, float32Limit, setWasmFloat32Enabled, setWasmKernelEnabled, wasmKernelModule } from "../src/kernels/blocked.js";
 import { mulberry32 } from "./helpers.js";
 
 /** The plain loop, written out here: squared distances summed in order, sorted by (distance, index). */
@@ -26,7 +26,7 @@ function plainKnn(X: Matrix, Q: Matrix, k: number): { indices: number[]; distanc
   return { indices, distances };
 }
 
-type Kind = "uniform" | "near-ties" | "duplicates" | "offset";
+type Kind = "uniform" | "near-ties" | "duplicates" | "offset" | "tiny";
 
 function data(kind: Kind, rows: number, cols: number, seed: number, float32: boolean): Matrix {
   const rand = mulberry32(seed);
@@ -37,7 +37,8 @@ function data(kind: Kind, rows: number, cols: number, seed: number, float32: boo
       if (kind === "uniform") v = rand();
       else if (kind === "near-ties") v = Math.round(rand() * 4) / 4 + (rand() < 0.1 ? 1e-9 : 0);
       else if (kind === "duplicates") v = i >= rows / 3 ? out[(i % Math.floor(rows / 3)) * cols + j] : rand();
-      else v = 1e6 + rand() * 1e-3; // cancellation: ‖x‖² ≈ 1e12·D, differences ≈ 1e-3
+      else if (kind === "offset") v = 1e6 + rand() * 1e-3; // cancellation: ‖x‖² ≈ 1e12·D, differences ≈ 1e-3
+      else v = rand() * 1e-39; // float32 underflow: the values are subnormal in float32
       out[i * cols + j] = v;
     }
   }
@@ -45,7 +46,10 @@ function data(kind: Kind, rows: number, cols: number, seed: number, float32: boo
 }
 
 describe("blocked distance kernels give exactly the plain loop's neighbours", () => {
-  afterEach(() => setWasmKernelEnabled(true));
+  afterEach(() => {
+    setWasmKernelEnabled(true);
+    setWasmFloat32Enabled(true);
+  });
 
   it("WebAssembly SIMD is available here and selected", () => {
     expect(wasmKernelModule()).not.toBeNull();
@@ -53,11 +57,17 @@ describe("blocked distance kernels give exactly the plain loop's neighbours", ()
     expect(BruteForce.build(data("uniform", 50, 8, 1, false)).kernelKind).toBe("plain");
   });
 
-  for (const backend of ["wasm", "typescript"] as const) {
+  const backends = [
+    { name: "wasm float32 form", kind: "wasm", precision: "float32" },
+    { name: "wasm float64 form", kind: "wasm", precision: "float64" },
+    { name: "typescript", kind: "typescript", precision: "float64" },
+  ] as const;
+  for (const backend of backends) {
     for (const float32 of [false, true]) {
-      for (const kind of ["uniform", "near-ties", "duplicates", "offset"] as Kind[]) {
-        it(`${backend}, ${float32 ? "float32" : "float64"}, ${kind}`, () => {
-          setWasmKernelEnabled(backend === "wasm");
+      for (const kind of ["uniform", "near-ties", "duplicates", "offset", "tiny"] as Kind[]) {
+        it(`${backend.name}, ${float32 ? "float32" : "float64"} data, ${kind}`, () => {
+          setWasmKernelEnabled(backend.kind === "wasm");
+          setWasmFloat32Enabled(backend.precision === "float32");
           for (const [rows, cols, k] of [
             [1500, 17, 5],
             [2100, 64, 10],
@@ -66,7 +76,8 @@ describe("blocked distance kernels give exactly the plain loop's neighbours", ()
             const X = data(kind, rows, cols, rows + cols, float32);
             const Q = data(kind, 9, cols, 7, float32); // 9 queries: two full blocks of 4 and one partial
             const index = BruteForce.build(X);
-            expect(index.kernelKind).toBe(backend);
+            expect(index.kernelKind).toBe(backend.kind);
+            expect(index.kernelPrecision).toBe(backend.precision);
             const got = index.query(Q, k, { workers: 1 });
             const want = plainKnn(X, Q, k);
             expect(Array.from(got.indices)).toEqual(want.indices);
@@ -77,18 +88,52 @@ describe("blocked distance kernels give exactly the plain loop's neighbours", ()
     }
   }
 
-  it("the TypeScript and WebAssembly kernels compute the same approximations", () => {
-    const X = data("uniform", 777, 31, 3, false);
-    const q = new Float64Array(4 * 31).map((_, i) => (i % 7) / 7);
-    const qn = new Float64Array(4);
-    for (let t = 0; t < 4; t++) for (let j = 0; j < 31; j++) qn[t] += q[t * 31 + j] ** 2;
-    setWasmKernelEnabled(true);
-    const a = distanceKernel(X.data, X.rows, X.cols).approx(q, qn, 100, 501).slice();
-    setWasmKernelEnabled(false);
-    const b = distanceKernel(X.data, X.rows, X.cols).approx(q, qn, 100, 501);
-    for (let t = 0; t < 4; t++) {
-      for (let r = 0; r < 501; r++) expect(Math.abs(a[t * 502 + r] - b[t * 502 + r])).toBeLessThan(1e-9);
+  it("every kernel's approximation is within its stated error bound of the plain loop", () => {
+    const cols = 31;
+    for (const scale of [1, 1e6, 1e-30]) {
+      const X = data("uniform", 777, cols, 3, false);
+      X.data.forEach((v, i) => (X.data[i] = v * scale));
+      const q = new Float64Array(4 * cols).map((_, i) => ((i % 7) / 7) * scale);
+      const qn = new Float64Array(4);
+      for (let t = 0; t < 4; t++) for (let j = 0; j < cols; j++) qn[t] += q[t * cols + j] ** 2;
+      for (const backend of backends) {
+        setWasmKernelEnabled(backend.kind === "wasm");
+        setWasmFloat32Enabled(backend.precision === "float32");
+        const kernel = distanceKernel(X.data, X.rows, X.cols);
+        expect([kernel.kind, kernel.precision]).toEqual([backend.kind, backend.precision]);
+        const approx = kernel.approx(q, qn, 100, 501);
+        let worst = 0;
+        for (let t = 0; t < 4; t++) {
+          for (let r = 0; r < 501; r++) {
+            let exact = 0;
+            for (let j = 0; j < cols; j++) exact += (q[t * cols + j] - X.data[(100 + r) * cols + j]) ** 2;
+            const bound = kernel.eps * (kernel.norms[100 + r] + qn[t]) + kernel.slack;
+            const err = Math.abs(approx[t * 502 + r] - exact);
+            expect(err).toBeLessThanOrEqual(bound);
+            worst = Math.max(worst, err / bound);
+          }
+        }
+        // the bound is not vacuous: the float32 form uses a real share of it
+        if (backend.precision === "float32" && scale === 1) expect(worst).toBeGreaterThan(1e-3);
+      }
     }
+  });
+
+  it("data beyond float32's range uses the float64 form; queries beyond it are re-checked in full", () => {
+    const cols = 20;
+    const limit = float32Limit(cols);
+    const big = data("uniform", 600, cols, 11, false);
+    big.data[5] = limit * 2;
+    expect(BruteForce.build(big).kernelPrecision).toBe("float64");
+    const X = data("uniform", 600, cols, 12, false);
+    const index = BruteForce.build(X);
+    expect(index.kernelPrecision).toBe("float32");
+    const Q = data("uniform", 6, cols, 13, false);
+    for (let j = 0; j < cols; j++) Q.data[j] = limit * 4; // query 0 is far beyond the limit
+    const got = index.query(Q, 4, { workers: 1 });
+    const want = plainKnn(X, Q, 4);
+    expect(Array.from(got.indices)).toEqual(want.indices);
+    expect(Array.from(got.distances)).toEqual(want.distances);
   });
 
   it("workers keep working on top of the kernel", () => {

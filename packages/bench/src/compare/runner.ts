@@ -2,7 +2,7 @@
  * The knnkit side of the comparison harness (packages/bench/python/knnkit_bench drives it).
  *
  *   generate --name W1 --scale 0.25 --out DIR   writes DIR/W1.train.arrow and DIR/W1.test.arrow
- *   run --train F --test F --k 10 --engines a,b --out DIR --repeats 1
+ *   run --train F --test F --k 10 --engines a,b --out DIR --repeats 1 [--min-time 0.2]
  *
  * `run` times build and query inside this process (start-up and file reading are
  * not counted), writes each engine's neighbour indices as an Arrow file, and
@@ -67,8 +67,8 @@ function seconds(fn: () => void): number {
   return Number(process.hrtime.bigint() - t) / 1e9;
 }
 
-/** Seconds per call, calling fn again until MIN_TIME has passed (tiny query sets are otherwise timer noise). */
-const MIN_TIME = 0.05;
+/** Seconds per call, calling fn again until minTime seconds have passed (tiny query sets are otherwise timer noise). */
+let minTime = 0.2;
 function secondsPerCall(fn: () => void): number {
   const t = process.hrtime.bigint();
   let calls = 0;
@@ -77,7 +77,7 @@ function secondsPerCall(fn: () => void): number {
     fn();
     calls++;
     elapsed = Number(process.hrtime.bigint() - t) / 1e9;
-  } while (elapsed < MIN_TIME);
+  } while (elapsed < minTime);
   return elapsed / calls;
 }
 
@@ -96,6 +96,7 @@ function run(): void {
   const out = arg("out");
   const engines = arg("engines").split(",");
   const repeats = Number(arg("repeats", "1"));
+  minTime = Number(arg("min-time", "0.2"));
   const cores = cpuCount();
   let tunedFraction: number | null = null;
   let tunedHalving = 0;

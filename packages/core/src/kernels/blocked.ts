@@ -13,7 +13,7 @@ import { KERNEL_WASM_BASE64 } from "./wasm-bytes.generated.js";
 export const CHUNK = 1024;
 
 /**
- * |approx − exact| <= APPROX_ERROR(d) · (‖x‖² + ‖q‖²) for the approximate form
+ * |approx − exact| <= approxError(d) · (‖x‖² + ‖q‖²) for the float64 form
  * against the plain loop: each is within (d + 2)·u·(‖x‖² + ‖q‖²)·2 of the real
  * value (u = 2⁻⁵³), doubled for margin.
  */
@@ -21,8 +21,41 @@ export function approxError(d: number): number {
   return 8 * (d + 4) * 2 ** -53;
 }
 
+/**
+ * The same for the float32 form (u = 2⁻²⁴): rounding x and q to float32 and
+ * each product and lane sum in float32 put the dot product within
+ * (d + 4)·u·(‖x‖² + ‖q‖²)/2 of the real one, so the distance within
+ * (d + 4)·u·(‖x‖² + ‖q‖²); doubled for margin, and the float64 terms and the
+ * plain loop's own rounding are far below the margin.
+ */
+export function approxErrorFloat32(d: number): number {
+  return 2 * (d + 4) * 2 ** -24;
+}
+
+/** Absolute slack for float32 underflow: each operation below 2⁻¹²⁶ errs by at most 2⁻¹⁴⁹. */
+export function underflowSlackFloat32(d: number): number {
+  return 4 * (d + 4) * 2 ** -149;
+}
+
+/**
+ * Largest |value| the float32 form accepts: d products of two such values, and
+ * their sum, stay finite in float32 (below 2¹²⁰ < 3.4·10³⁸).
+ */
+export function float32Limit(d: number): number {
+  return Math.sqrt(2 ** 120 / d);
+}
+
+export type KernelPrecision = "float32" | "float64";
+
 export interface DistanceKernel {
   readonly kind: "wasm" | "typescript";
+  /** Arithmetic of the approximation (the re-check is always the float64 plain loop). */
+  readonly precision: KernelPrecision;
+  /** Error bound of approx: |approx − plain loop| <= eps · (‖x‖² + ‖q‖²) + slack. */
+  readonly eps: number;
+  readonly slack: number;
+  /** Largest |query value| approx accepts (beyond it the caller re-checks every row). */
+  readonly queryLimit: number;
   /** Squared norms of the training rows. */
   readonly norms: Float64Array;
   /** Approximate squared distances of the 4 queries in `q` (4·d values) to rows [start, start+count); row t of the result starts at t·(count+1). */
@@ -40,11 +73,17 @@ interface WasmApi {
 const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
 let wasmDisabled = false;
+let wasmFloat32Disabled = false;
 let compiled: object | null | undefined;
 
 /** Turns the WebAssembly kernel off (or back on), e.g. to test the TypeScript fallback. */
 export function setWasmKernelEnabled(enabled: boolean): void {
   wasmDisabled = !enabled;
+}
+
+/** Turns the float32 form of the WebAssembly kernel off (or back on), e.g. to test the float64 form. */
+export function setWasmFloat32Enabled(enabled: boolean): void {
+  wasmFloat32Disabled = !enabled;
 }
 
 function decode(base64: string): Uint8Array {
@@ -81,46 +120,89 @@ export function squaredNorms(data: FloatArray, rows: number, cols: number): Floa
 
 const align = (n: number) => Math.ceil(n / 16) * 16;
 
-/** The SIMD kernel over a copy of the training rows in its own WebAssembly memory. */
+function maxAbs(data: FloatArray): number {
+  let m = 0;
+  for (let i = 0; i < data.length; i++) {
+    const v = Math.abs(data[i]);
+    if (v > m) m = v;
+  }
+  return m;
+}
+
+/**
+ * The SIMD kernel over a copy of the training rows in its own WebAssembly
+ * memory: float32 rows zero-padded to a multiple of 4 values (f32x4) where the
+ * data's scale allows, else the rows as stored with float64 arithmetic (f64x2).
+ */
 class WasmKernel implements DistanceKernel {
   readonly kind = "wasm" as const;
+  readonly precision: KernelPrecision;
+  readonly eps: number;
+  readonly slack: number;
+  readonly queryLimit: number;
   private readonly fn: (...args: number[]) => void;
   private readonly memory: WasmMemory;
   private readonly ptr: { x: number; xn: number; q: number; qn: number; out: number };
-  private readonly f32: number;
+  private readonly f32Storage: number;
+  /** Values per stored row (d, or d padded to a multiple of 4 for the float32 form). */
+  private readonly stride: number;
 
   constructor(api: WasmApi, module: object, data: FloatArray, readonly norms: Float64Array, private readonly d: number) {
-    const xn = norms;
-    const x = 0;
-    const xnPtr = align(data.byteLength);
-    const q = align(xnPtr + xn.byteLength);
-    const qn = align(q + 4 * d * 8);
+    const float32 = !wasmFloat32Disabled && maxAbs(data) <= float32Limit(d);
+    this.precision = float32 ? "float32" : "float64";
+    this.eps = float32 ? approxErrorFloat32(d) : approxError(d);
+    this.slack = float32 ? underflowSlackFloat32(d) : 0;
+    this.queryLimit = float32 ? float32Limit(d) : Infinity;
+    this.stride = float32 ? Math.ceil(d / 4) * 4 : d;
+    const rows = norms.length;
+    const xBytes = float32 ? rows * this.stride * 4 : data.byteLength;
+    const qBytes = float32 ? 4 * this.stride * 4 : 4 * d * 8;
+    const xn = align(xBytes);
+    const q = align(xn + norms.byteLength);
+    const qn = align(q + qBytes);
     const out = align(qn + 32);
-    const bytes = out + 4 * (CHUNK + 1) * 8;
-    this.memory = new api.Memory({ initial: Math.ceil(bytes / 65536) });
+    this.memory = new api.Memory({ initial: Math.ceil((out + 4 * (CHUNK + 1) * 8) / 65536) });
     const instance = new api.Instance(module, { env: { memory: this.memory, abort: () => undefined } });
-    this.fn = instance.exports.approx4 as (...args: number[]) => void;
-    this.ptr = { x, xn: xnPtr, q, qn, out };
-    this.f32 = data instanceof Float32Array ? 1 : 0;
-    new Uint8Array(this.memory.buffer, x, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    new Float64Array(this.memory.buffer, xnPtr, xn.length).set(xn);
+    this.fn = (float32 ? instance.exports.approx4f32 : instance.exports.approx4) as (...args: number[]) => void;
+    this.ptr = { x: 0, xn, q, qn, out };
+    this.f32Storage = data instanceof Float32Array ? 1 : 0;
+    const buf = this.memory.buffer;
+    if (float32) {
+      const x = new Float32Array(buf, 0, rows * this.stride);
+      for (let i = 0; i < rows; i++) x.set(data.subarray(i * d, i * d + d), i * this.stride);
+    } else new Uint8Array(buf, 0, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    new Float64Array(buf, xn, rows).set(norms);
   }
 
   approx(q: Float64Array, qn: Float64Array, start: number, count: number): Float64Array {
     const buf = this.memory.buffer;
-    new Float64Array(buf, this.ptr.q, q.length).set(q);
-    new Float64Array(buf, this.ptr.qn, 4).set(qn);
-    this.fn(this.ptr.q, this.ptr.qn, this.ptr.x, this.ptr.xn, this.d, start, count, this.ptr.out, this.f32);
-    return new Float64Array(buf, this.ptr.out, 4 * (count + 1));
+    const { d, stride, ptr } = this;
+    if (this.precision === "float32") {
+      const block = new Float32Array(buf, ptr.q, 4 * stride);
+      for (let t = 0; t < 4; t++) block.set(q.subarray(t * d, t * d + d), t * stride);
+      new Float64Array(buf, ptr.qn, 4).set(qn);
+      this.fn(ptr.q, ptr.qn, ptr.x, ptr.xn, stride, start, count, ptr.out);
+    } else {
+      new Float64Array(buf, ptr.q, q.length).set(q);
+      new Float64Array(buf, ptr.qn, 4).set(qn);
+      this.fn(ptr.q, ptr.qn, ptr.x, ptr.xn, d, start, count, ptr.out, this.f32Storage);
+    }
+    return new Float64Array(buf, ptr.out, 4 * (count + 1));
   }
 }
 
 /** The same computation in TypeScript, 4 queries × 2 rows per pass (the fallback). */
 class TypeScriptKernel implements DistanceKernel {
   readonly kind = "typescript" as const;
+  readonly precision = "float64" as const;
+  readonly eps: number;
+  readonly slack = 0;
+  readonly queryLimit = Infinity;
   private readonly out = new Float64Array(4 * (CHUNK + 1));
 
-  constructor(private readonly data: FloatArray, readonly norms: Float64Array, private readonly d: number) {}
+  constructor(private readonly data: FloatArray, readonly norms: Float64Array, private readonly d: number) {
+    this.eps = approxError(d);
+  }
 
   approx(q: Float64Array, qn: Float64Array, start: number, count: number): Float64Array {
     const { data, norms: xn, d, out } = this;
