@@ -70,7 +70,7 @@ function dotPair(q: usize, x0: usize, x1: usize, d: i32, f32: i32, out: usize, o
   store<f64>(out + 3 * ostride + 8, s13);
 }
 
-export function approx4(q: usize, qn: usize, x: usize, xn: usize, d: i32, start: i32, count: i32, out: usize, f32: i32): void {
+export function approx4(q: usize, qn: usize, x: usize, xn: usize, d: i32, start: i32, count: i32, out: usize, f32: i32, sel: usize, eps: f64, slack: f64): void {
   const rowBytes = <usize>d << (f32 ? 2 : 3);
   const ostride = <usize>(count + 1) << 3;
   for (let r = 0; r < count; r += 2) {
@@ -78,7 +78,7 @@ export function approx4(q: usize, qn: usize, x: usize, xn: usize, d: i32, start:
     const r1 = r + 1 < count ? r0 + rowBytes : r0;
     dotPair(q, r0, r1, d, f32, out + (<usize>r << 3), ostride);
   }
-  combineNorms(qn, xn, start, count, out, ostride);
+  combineAndSelect(qn, xn, start, count, out, ostride, sel, eps, slack);
 }
 
 // The same for float32 storage with float32 arithmetic (four lanes): q holds 4
@@ -121,7 +121,7 @@ function hsum4(v: v128): f64 {
   return hsum(f64x2.promote_low_f32x4(v)) + hsum(f64x2.promote_low_f32x4(v128.shuffle<u32>(v, v, 2, 3, 0, 1)));
 }
 
-export function approx4f32(q: usize, qn: usize, x: usize, xn: usize, dp: i32, start: i32, count: i32, out: usize): void {
+export function approx4f32(q: usize, qn: usize, x: usize, xn: usize, dp: i32, start: i32, count: i32, out: usize, sel: usize, eps: f64, slack: f64): void {
   const rowBytes = <usize>dp << 2;
   const ostride = <usize>(count + 1) << 3;
   for (let r = 0; r < count; r += 2) {
@@ -129,17 +129,31 @@ export function approx4f32(q: usize, qn: usize, x: usize, xn: usize, dp: i32, st
     const r1 = r + 1 < count ? r0 + rowBytes : r0;
     dotPair32(q, r0, r1, dp, out + (<usize>r << 3), ostride);
   }
-  combineNorms(qn, xn, start, count, out, ostride);
+  combineAndSelect(qn, xn, start, count, out, ostride, sel, eps, slack);
 }
 
-// out[qi][r] = xn[start + r] + qn[qi] - 2 * out[qi][r]
-function combineNorms(qn: usize, xn: usize, start: i32, count: i32, out: usize, ostride: usize): void {
+// out[qi][r] = xn[start + r] + qn[qi] - 2 * out[qi][r], and the candidates: the
+// rows whose lower bound out - eps * (xn + qn) - slack is not above threshold qi
+// (NaN included). sel: 4 float64 thresholds, then 4 int32 counts, then 4 lists
+// of count int32 row offsets.
+function combineAndSelect(qn: usize, xn: usize, start: i32, count: i32, out: usize, ostride: usize, sel: usize, eps: f64, slack: f64): void {
+  const counts = sel + 32;
   for (let qi = 0; qi < 4; qi++) {
     const nq = load<f64>(qn + (<usize>qi << 3));
+    const threshold = load<f64>(sel + (<usize>qi << 3));
     const row = out + <usize>qi * ostride;
+    const list = sel + 48 + <usize>qi * (<usize>count << 2);
+    let n = 0;
     for (let r = 0; r < count; r++) {
       const p = row + (<usize>r << 3);
-      store<f64>(p, load<f64>(xn + (<usize>(start + r) << 3)) + nq - 2 * load<f64>(p));
+      const norm = load<f64>(xn + (<usize>(start + r) << 3));
+      const v = norm + nq - 2 * load<f64>(p);
+      store<f64>(p, v);
+      if (!(v - eps * (norm + nq) - slack > threshold)) {
+        store<i32>(list + (<usize>n << 2), r);
+        n++;
+      }
     }
+    store<i32>(counts + (<usize>qi << 2), n);
   }
 }

@@ -170,6 +170,7 @@ export class BruteForce extends KnnIndex {
     const heaps = [0, 1, 2, 3].map(() => new NeighborHeap(k));
     const qBlock = new Float64Array(4 * d);
     const qn = new Float64Array(4);
+    const thresholds = new Float64Array(4);
     for (let q0 = from; q0 < to; q0 += 4) {
       const nq = Math.min(4, to - q0);
       let blockMax = 0;
@@ -190,15 +191,18 @@ export class BruteForce extends KnnIndex {
       const slack = blockMax <= queryLimit ? kernelSlack : Infinity;
       for (let start = 0; start < rows; start += CHUNK) {
         const count = Math.min(CHUNK, rows - start);
-        const approx = kernel.approx(qBlock, qn, start, count);
+        for (let t = 0; t < 4; t++) thresholds[t] = heaps[t].dist[0];
+        const { approx, counts, candidates } = kernel.approx(qBlock, qn, start, count, thresholds, eps, slack);
         for (let t = 0; t < nq; t++) {
           const heap = heaps[t];
           const hd = heap.dist;
           const base = t * (count + 1);
           const qo = (q0 + t) * d;
           const qnt = qn[t];
-          for (let r = 0; r < count; r++) {
+          for (let c = t * count, end = c + counts[t]; c < end; c++) {
+            const r = candidates[c];
             const i = start + r;
+            // the k-th distance may have shrunk since the kernel's test
             if (approx[base + r] - eps * (xn[i] + qnt) - slack > hd[0]) continue;
             let exact = 0;
             for (let j = 0, o = i * d; j < d; j++) {

@@ -101,7 +101,23 @@ describe("blocked distance kernels give exactly the plain loop's neighbours", ()
         setWasmFloat32Enabled(backend.precision === "float32");
         const kernel = distanceKernel(X.data, X.rows, X.cols);
         expect([kernel.kind, kernel.precision]).toEqual([backend.kind, backend.precision]);
-        const approx = kernel.approx(q, qn, 100, 501);
+        const all = kernel.approx(q, qn, 100, 501, Float64Array.of(Infinity, Infinity, Infinity, Infinity), kernel.eps, kernel.slack);
+        const median = Array.from(all.approx.subarray(2 * 502, 2 * 502 + 501)).sort((a, b) => a - b)[250];
+        const thresholds = Float64Array.of(Infinity, 0, median, -Infinity);
+        const block = kernel.approx(q, qn, 100, 501, thresholds, kernel.eps, kernel.slack);
+        const approx = block.approx;
+        for (let t = 0; t < 4; t++) {
+          const want: number[] = [];
+          for (let r = 0; r < 501; r++) {
+            const lower = approx[t * 502 + r] - kernel.eps * (kernel.norms[100 + r] + qn[t]) - kernel.slack;
+            if (lower <= thresholds[t]) want.push(r);
+          }
+          expect(Array.from(block.candidates.subarray(t * 501, t * 501 + block.counts[t]))).toEqual(want);
+        }
+        expect(block.counts[0]).toBe(501);
+        expect(block.counts[3]).toBe(0);
+        expect(block.counts[2]).toBeGreaterThan(0);
+        if (scale >= 1) expect(block.counts[2]).toBeLessThan(501); // at 1e-30 the underflow slack admits every row
         let worst = 0;
         for (let t = 0; t < 4; t++) {
           for (let r = 0; r < 501; r++) {

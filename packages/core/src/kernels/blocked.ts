@@ -58,8 +58,22 @@ export interface DistanceKernel {
   readonly queryLimit: number;
   /** Squared norms of the training rows. */
   readonly norms: Float64Array;
-  /** Approximate squared distances of the 4 queries in `q` (4·d values) to rows [start, start+count); row t of the result starts at t·(count+1). */
-  approx(q: Float64Array, qn: Float64Array, start: number, count: number): Float64Array;
+  /**
+   * Approximate squared distances of the 4 queries in `q` (4·d values, squared
+   * norms qn) to rows [start, start+count), and for each query t the rows whose
+   * lower bound approx − eps·(‖x‖² + ‖q‖²) − slack is not above thresholds[t].
+   */
+  approx(q: Float64Array, qn: Float64Array, start: number, count: number, thresholds: Float64Array, eps: number, slack: number): KernelBlock;
+}
+
+/** One kernel call's output (views valid until the next call). */
+export interface KernelBlock {
+  /** Row t's approximations start at t·(count+1). */
+  readonly approx: Float64Array;
+  /** Candidates per query. */
+  readonly counts: Int32Array;
+  /** Query t's candidate row offsets (from start) start at t·count. */
+  readonly candidates: Int32Array;
 }
 
 interface WasmMemory {
@@ -142,7 +156,7 @@ class WasmKernel implements DistanceKernel {
   readonly queryLimit: number;
   private readonly fn: (...args: number[]) => void;
   private readonly memory: WasmMemory;
-  private readonly ptr: { x: number; xn: number; q: number; qn: number; out: number };
+  private readonly ptr: { x: number; xn: number; q: number; qn: number; out: number; sel: number };
   private readonly f32Storage: number;
   /** Values per stored row (d, or d padded to a multiple of 4 for the float32 form). */
   private readonly stride: number;
@@ -161,10 +175,11 @@ class WasmKernel implements DistanceKernel {
     const q = align(xn + norms.byteLength);
     const qn = align(q + qBytes);
     const out = align(qn + 32);
-    this.memory = new api.Memory({ initial: Math.ceil((out + 4 * (CHUNK + 1) * 8) / 65536) });
+    const sel = align(out + 4 * (CHUNK + 1) * 8);
+    this.memory = new api.Memory({ initial: Math.ceil((sel + 48 + 16 * CHUNK) / 65536) });
     const instance = new api.Instance(module, { env: { memory: this.memory, abort: () => undefined } });
     this.fn = (float32 ? instance.exports.approx4f32 : instance.exports.approx4) as (...args: number[]) => void;
-    this.ptr = { x: 0, xn, q, qn, out };
+    this.ptr = { x: 0, xn, q, qn, out, sel };
     this.f32Storage = data instanceof Float32Array ? 1 : 0;
     const buf = this.memory.buffer;
     if (float32) {
@@ -174,20 +189,24 @@ class WasmKernel implements DistanceKernel {
     new Float64Array(buf, xn, rows).set(norms);
   }
 
-  approx(q: Float64Array, qn: Float64Array, start: number, count: number): Float64Array {
+  approx(q: Float64Array, qn: Float64Array, start: number, count: number, thresholds: Float64Array, eps: number, slack: number): KernelBlock {
     const buf = this.memory.buffer;
     const { d, stride, ptr } = this;
+    new Float64Array(buf, ptr.qn, 4).set(qn);
+    new Float64Array(buf, ptr.sel, 4).set(thresholds);
     if (this.precision === "float32") {
       const block = new Float32Array(buf, ptr.q, 4 * stride);
       for (let t = 0; t < 4; t++) block.set(q.subarray(t * d, t * d + d), t * stride);
-      new Float64Array(buf, ptr.qn, 4).set(qn);
-      this.fn(ptr.q, ptr.qn, ptr.x, ptr.xn, stride, start, count, ptr.out);
+      this.fn(ptr.q, ptr.qn, ptr.x, ptr.xn, stride, start, count, ptr.out, ptr.sel, eps, slack);
     } else {
       new Float64Array(buf, ptr.q, q.length).set(q);
-      new Float64Array(buf, ptr.qn, 4).set(qn);
-      this.fn(ptr.q, ptr.qn, ptr.x, ptr.xn, d, start, count, ptr.out, this.f32Storage);
+      this.fn(ptr.q, ptr.qn, ptr.x, ptr.xn, d, start, count, ptr.out, this.f32Storage, ptr.sel, eps, slack);
     }
-    return new Float64Array(buf, ptr.out, 4 * (count + 1));
+    return {
+      approx: new Float64Array(buf, ptr.out, 4 * (count + 1)),
+      counts: new Int32Array(buf, ptr.sel + 32, 4),
+      candidates: new Int32Array(buf, ptr.sel + 48, 4 * count),
+    };
   }
 }
 
@@ -199,13 +218,15 @@ class TypeScriptKernel implements DistanceKernel {
   readonly slack = 0;
   readonly queryLimit = Infinity;
   private readonly out = new Float64Array(4 * (CHUNK + 1));
+  private readonly counts = new Int32Array(4);
+  private readonly candidates = new Int32Array(4 * CHUNK);
 
   constructor(private readonly data: FloatArray, readonly norms: Float64Array, private readonly d: number) {
     this.eps = approxError(d);
   }
 
-  approx(q: Float64Array, qn: Float64Array, start: number, count: number): Float64Array {
-    const { data, norms: xn, d, out } = this;
+  approx(q: Float64Array, qn: Float64Array, start: number, count: number, thresholds: Float64Array, eps: number, slack: number): KernelBlock {
+    const { data, norms: xn, d, out, counts, candidates } = this;
     const s = count + 1;
     for (let r = 0; r < count; r += 2) {
       const o0 = (start + r) * d;
@@ -238,7 +259,15 @@ class TypeScriptKernel implements DistanceKernel {
       out[2 * s + r + 1] = n1 + qn[2] - 2 * a12;
       out[3 * s + r + 1] = n1 + qn[3] - 2 * a13;
     }
-    return out;
+    for (let t = 0; t < 4; t++) {
+      let n = 0;
+      for (let r = 0; r < count; r++) {
+        const norms = xn[start + r] + qn[t];
+        if (!(out[t * s + r] - eps * norms - slack > thresholds[t])) candidates[t * count + n++] = r;
+      }
+      counts[t] = n;
+    }
+    return { approx: out, counts, candidates };
   }
 }
 
