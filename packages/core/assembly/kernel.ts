@@ -157,3 +157,61 @@ function combineAndSelect(qn: usize, xn: usize, start: i32, count: i32, out: usi
     store<i32>(counts + (<usize>qi << 2), n);
   }
 }
+
+// Squared euclidean distances from one query (d float64 at q) to training rows
+// stored in pairs: pair p holds rows 2p (lane 0) and 2p + 1 (lane 1), value j of
+// the pair at x + (p * d + j) * 16 (float64) or * 8 (float32, promoted). Each
+// lane sums its dimensions in order with the same operations as the plain loop,
+// so every distance equals the plain loop's bit for bit. Four pairs per pass; a
+// pass stops early, reporting +Infinity, once all eight partial sums exceed
+// `bound` (partial sums never decrease). out[r] for rows 2 * from .. 2 * to - 1.
+export function scanPairs(q: usize, x: usize, d: i32, f32: i32, from: i32, to: i32, bound: f64, out: usize): void {
+  const limit = f64x2.splat(bound);
+  const pairBytes: usize = <usize>d << (f32 ? 3 : 4);
+  const step: usize = f32 ? 8 : 16;
+  let p = from;
+  for (; p + 3 < to; p += 4) {
+    const b0 = x + <usize>p * pairBytes;
+    const b1 = b0 + pairBytes;
+    const b2 = b1 + pairBytes;
+    const b3 = b2 + pairBytes;
+    let a0 = f64x2.splat(0), a1 = f64x2.splat(0), a2 = f64x2.splat(0), a3 = f64x2.splat(0);
+    let j = 0;
+    let stop = d < 8 ? d : 8;
+    for (;;) {
+      for (; j < stop; j++) {
+        const qv = f64x2.splat(load<f64>(q + (<usize>j << 3)));
+        const o = <usize>j * step;
+        const t0 = f64x2.sub(qv, loadPair(b0 + o, f32));
+        const t1 = f64x2.sub(qv, loadPair(b1 + o, f32));
+        const t2 = f64x2.sub(qv, loadPair(b2 + o, f32));
+        const t3 = f64x2.sub(qv, loadPair(b3 + o, f32));
+        a0 = f64x2.add(a0, f64x2.mul(t0, t0));
+        a1 = f64x2.add(a1, f64x2.mul(t1, t1));
+        a2 = f64x2.add(a2, f64x2.mul(t2, t2));
+        a3 = f64x2.add(a3, f64x2.mul(t3, t3));
+      }
+      if (j == d) break;
+      const far = v128.and(v128.and(f64x2.gt(a0, limit), f64x2.gt(a1, limit)), v128.and(f64x2.gt(a2, limit), f64x2.gt(a3, limit)));
+      if (v128.all_true<i64>(far)) {
+        a0 = a1 = a2 = a3 = f64x2.splat(Infinity);
+        break;
+      }
+      stop = stop + 8 < d ? stop + 8 : d;
+    }
+    const o = out + (<usize>(p - from) << 4);
+    v128.store(o, a0);
+    v128.store(o + 16, a1);
+    v128.store(o + 32, a2);
+    v128.store(o + 48, a3);
+  }
+  for (; p < to; p++) {
+    const b0 = x + <usize>p * pairBytes;
+    let a0 = f64x2.splat(0);
+    for (let j = 0; j < d; j++) {
+      const t0 = f64x2.sub(f64x2.splat(load<f64>(q + (<usize>j << 3))), loadPair(b0 + <usize>j * step, f32));
+      a0 = f64x2.add(a0, f64x2.mul(t0, t0));
+    }
+    v128.store(out + (<usize>(p - from) << 4), a0);
+  }
+}

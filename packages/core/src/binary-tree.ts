@@ -12,6 +12,7 @@
 import { KnnInputError } from "./errors.js";
 import { NeighborHeap, type RaggedBuilder } from "./heap.js";
 import { scanRowsEuclidean } from "./scan.js";
+import { LeafScanKernel } from "./kernels/leaf-scan.js";
 import { KnnIndex } from "./index-base.js";
 import { toMatrix, type FloatArray, type Matrix, type MatrixLike } from "./matrix.js";
 import {
@@ -107,6 +108,25 @@ export abstract class BinaryTree extends KnnIndex {
     return Math.log2(this.rows + 1) * (this.leafSize + k);
   }
 
+  private leafKernel: LeafScanKernel | null | undefined;
+
+  /** The WebAssembly leaf scan for euclidean data (built at first use), else null. */
+  private leafScan(): LeafScanKernel | null {
+    if (this.leafKernel === undefined) {
+      const { data, nodeStart, nodeEnd, isLeaf } = this.a;
+      let maxRun = 0;
+      for (let node = 0; node < isLeaf.length; node++) if (isLeaf[node] === 1) maxRun = Math.max(maxRun, nodeEnd[node] - nodeStart[node]);
+      this.leafKernel =
+        this.metric.kind === MetricKind.Euclidean ? LeafScanKernel.create(data, this.rows, this.cols, maxRun) : null;
+    }
+    return this.leafKernel;
+  }
+
+  /** How leaves are scanned: "wasm" (SIMD, bit-identical to the plain loop) or "typescript". */
+  get leafKernelKind(): "wasm" | "typescript" {
+    return this.leafScan() ? "wasm" : "typescript";
+  }
+
   knnRange(q: FloatArray, k: number, from: number, to: number, outIdx: Int32Array, outDist: Float64Array): void {
     const { data, idxArray, nodeStart, nodeEnd, isLeaf } = this.a;
     const d = this.cols;
@@ -115,6 +135,7 @@ export abstract class BinaryTree extends KnnIndex {
     const heap = new NeighborHeap(k);
     const hd = heap.dist;
     const lowerBound = this.lowerBoundFn(q);
+    const leafScan = this.leafScan();
 
     // depth-first, nearer child first, on an explicit stack of (node, lower bound)
     const stackNode = new Int32Array(64);
@@ -122,6 +143,7 @@ export abstract class BinaryTree extends KnnIndex {
     for (let qi = from; qi < to; qi++) {
       const qo = qi * d;
       heap.reset();
+      if (leafScan) leafScan.setQuery(q, qo);
       let top = 0;
       stackNode[0] = 0;
       stackBound[0] = lowerBound(qo, 0);
@@ -131,10 +153,12 @@ export abstract class BinaryTree extends KnnIndex {
         top--;
         if (lb > hd[0]) continue;
         if (isLeaf[node] === 1) {
+          const start = nodeStart[node];
           const end = nodeEnd[node];
-          if (euclidean) scanRowsEuclidean(q, qo, data, d, nodeStart[node], end, heap, idxArray);
+          if (leafScan) leafScan.scanInto(start, end, heap, idxArray);
+          else if (euclidean) scanRowsEuclidean(q, qo, data, d, start, end, heap, idxArray);
           else {
-            for (let pos = nodeStart[node], o = pos * d; pos < end; pos++, o += d) {
+            for (let pos = start, o = pos * d; pos < end; pos++, o += d) {
               const r = rdist(q, qo, data, o, d);
               if (r <= hd[0]) heap.push(r, idxArray[pos]);
             }

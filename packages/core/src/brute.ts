@@ -11,12 +11,14 @@ import {
   type MetricOptions,
   type ReducedDistance,
 } from "./metrics.js";
-import { CHUNK, distanceKernel, type DistanceKernel, type KernelPrecision } from "./kernels/blocked.js";
+import { CHUNK, KERNEL_CHOICES, distanceKernel, type DistanceKernel, type KernelChoice, type KernelPrecision } from "./kernels/blocked.js";
 import { identityIndex, scanRowsEuclidean } from "./scan.js";
 
 /** Below this many columns the row-at-a-time scan (with early exit) beats the blocked kernel. */
 export const BLOCKED_MIN_COLS = 16;
 import { toShared, type IndexState } from "./shared.js";
+import { KnnInputError } from "./errors.js";
+import { LeafScanKernel } from "./kernels/leaf-scan.js";
 
 export interface BruteForceOptions extends MetricOptions {
   /** Threads for queries: a number, or "auto" (all cores when the batch is large enough). */
@@ -25,6 +27,8 @@ export interface BruteForceOptions extends MetricOptions {
   categoricalFeatures?: number[];
   /** What one categorical mismatch weighs, in units of a numeric difference. Default 1. */
   categoricalWeight?: number;
+  /** Distance path for euclidean data with 16+ features (see KernelChoice); answers are the same on every path. Default "auto". */
+  kernel?: KernelChoice;
 }
 
 /**
@@ -48,6 +52,7 @@ export class BruteForce extends KnnIndex {
     norms: Float64Array | null,
     categorical: readonly number[],
     categoricalWeight: number,
+    readonly kernelChoice: KernelChoice,
   ) {
     super(rows, cols, metric, data instanceof Float32Array ? "float32" : "float64", workers);
     this.data = data;
@@ -62,14 +67,26 @@ export class BruteForce extends KnnIndex {
     const m: Matrix = toMatrix(X, "X");
     const categorical = checkCategoricalFeatures(options.categoricalFeatures, m.cols);
     checkCategoricalCodes(m.data, m.rows, m.cols, categorical, "X");
+    const kernel = options.kernel ?? "auto";
+    if (!KERNEL_CHOICES.includes(kernel)) {
+      throw new KnnInputError(`unknown kernel "${String(kernel)}"; expected one of ${KERNEL_CHOICES.join(", ")}`);
+    }
     const norms = metric.kind === MetricKind.Cosine ? rowNorms(m.data, m.rows, m.cols) : null;
-    return new BruteForce(m.data, m.rows, m.cols, metric, options.workers, norms, categorical, options.categoricalWeight ?? 1);
+    return new BruteForce(m.data, m.rows, m.cols, metric, options.workers, norms, categorical, options.categoricalWeight ?? 1, kernel);
   }
 
   static fromShared(state: IndexState): BruteForce {
-    const p = state.params as { rows: number; cols: number; metric: string; p: number; categorical: number[]; categoricalWeight: number };
+    const p = state.params as {
+      rows: number;
+      cols: number;
+      metric: string;
+      p: number;
+      categorical: number[];
+      categoricalWeight: number;
+      kernel?: KernelChoice;
+    };
     const norms = (state.arrays.norms as Float64Array | undefined) ?? null;
-    return new BruteForce(state.arrays.data as FloatArray, p.rows, p.cols, resolveMetric(p), 1, norms, p.categorical, p.categoricalWeight);
+    return new BruteForce(state.arrays.data as FloatArray, p.rows, p.cols, resolveMetric(p), 1, norms, p.categorical, p.categoricalWeight, p.kernel ?? "auto");
   }
 
   private shared: IndexState | null = null;
@@ -89,6 +106,7 @@ export class BruteForce extends KnnIndex {
           p: this.metric.p,
           categorical: this.categoricalFeatures,
           categoricalWeight: this.categoricalWeight,
+          kernel: this.kernelChoice,
         },
         arrays,
       };
@@ -136,10 +154,26 @@ export class BruteForce extends KnnIndex {
   }
 
   private kernel: DistanceKernel | null = null;
+  private rowKernel: LeafScanKernel | null | undefined;
 
-  /** Which distance kernel euclidean queries use: "wasm", "typescript" (blocked) or "plain" (a row at a time). */
-  get kernelKind(): "wasm" | "typescript" | "plain" {
-    return this.usesBlockedKernel() ? this.blockedKernel().kind : "plain";
+  /** The one-query WebAssembly scan for euclidean data below BLOCKED_MIN_COLS features (built at first use), else null. */
+  private rowScan(): LeafScanKernel | null {
+    if (this.rowKernel === undefined) this.rowKernel = LeafScanKernel.create(this.data, this.rows, this.cols, 1024);
+    return this.rowKernel;
+  }
+
+  /**
+   * Which distance path euclidean queries take: "wasm" or "typescript" (the blocked
+   * kernels, 16+ features), "wasm-rows" (one query at a time in WebAssembly SIMD,
+   * fewer features) or "plain" (TypeScript, a row at a time).
+   */
+  get kernelKind(): "wasm" | "typescript" | "wasm-rows" | "plain" {
+    if (this.usesBlockedKernel()) return this.blockedKernel().kind;
+    return this.usesRowScan() && this.rowScan() ? "wasm-rows" : "plain";
+  }
+
+  private usesRowScan(): boolean {
+    return this.metric.kind === MetricKind.Euclidean && this.categoricalFeatures.length === 0 && this.kernelChoice === "auto";
   }
 
   /** Arithmetic of the blocked kernel's approximation ("float32" or "float64"), or null on the plain path. */
@@ -148,11 +182,12 @@ export class BruteForce extends KnnIndex {
   }
 
   private usesBlockedKernel(): boolean {
-    return this.metric.kind === MetricKind.Euclidean && this.categoricalFeatures.length === 0 && this.cols >= BLOCKED_MIN_COLS;
+    return this.metric.kind === MetricKind.Euclidean && this.categoricalFeatures.length === 0 && this.cols >= BLOCKED_MIN_COLS && this.kernelChoice !== "plain";
   }
 
   private blockedKernel(): DistanceKernel {
-    if (this.kernel === null) this.kernel = distanceKernel(this.data, this.rows, this.cols);
+    // only reached when usesBlockedKernel(), so the choice is not "plain"
+    this.kernel ??= distanceKernel(this.data, this.rows, this.cols, this.kernelChoice === "plain" ? "auto" : this.kernelChoice);
     return this.kernel;
   }
 
@@ -234,9 +269,13 @@ export class BruteForce extends KnnIndex {
     const scan = this.metric.kind === MetricKind.Euclidean && this.categoricalFeatures.length === 0;
     const row = new Float64Array(scan ? 0 : this.rows);
     const identity = scan ? identityIndex(this.rows) : null;
+    const rowScan = this.usesRowScan() ? this.rowScan() : null;
     for (let qi = from; qi < to; qi++) {
       heap.reset();
-      if (identity) scanRowsEuclidean(q, qi * this.cols, this.data, this.cols, 0, this.rows, heap, identity);
+      if (rowScan) {
+        rowScan.setQuery(q, qi * this.cols);
+        rowScan.scanInto(0, this.rows, heap, identityIndex(this.rows));
+      } else if (identity) scanRowsEuclidean(q, qi * this.cols, this.data, this.cols, 0, this.rows, heap, identity);
       else {
         this.reducedRow(q, qi, row);
         for (let i = 0; i < this.rows; i++) {

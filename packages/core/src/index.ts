@@ -5,6 +5,7 @@ export type { KnnResult, RadiusResult, QueryOptions, RadiusOptions } from "./res
 export { radiusCounts, radiusRow } from "./results.js";
 export { KnnIndex, type IndexAlgorithm } from "./index-base.js";
 export { BruteForce, type BruteForceOptions } from "./brute.js";
+export type { KernelChoice, KernelPrecision } from "./kernels/blocked.js";
 export { BinaryTree, KDTree, BallTree, treeNodeCount, type TreeKind, type TreeOptions } from "./binary-tree.js";
 export { closeWorkerPool, cpuCount, parallelAvailable, AUTO_PARALLEL_WORK } from "./parallel.js";
 export type { IndexState } from "./shared.js";

@@ -22,6 +22,7 @@ import { toMatrix, type FloatArray, type Matrix, type MatrixLike } from "./matri
 import { MetricKind, reducedToDistance, resolveMetric, type Metric, type MetricOptions, type ReducedDistance } from "./metrics.js";
 import { checkCategoricalCodes, checkCategoricalFeatures, checkColumnIndices, mixedReducedDistance } from "./mixed-metric.js";
 import { scanPositionsEuclidean, scanRowsEuclidean } from "./scan.js";
+import { LeafScanKernel } from "./kernels/leaf-scan.js";
 import { rankByScore, scoreFeatures, type PrefilterTarget, type ScoringMethod } from "./scoring.js";
 import { allocShared, toShared, unpermuteRows, type IndexState } from "./shared.js";
 
@@ -285,12 +286,24 @@ export class PrefilterIndex extends KnnIndex {
     return { start, end, at, count };
   }
 
+  private windowKernel: LeafScanKernel | null | undefined;
+
+  /** The WebAssembly scan of contiguous windows (euclidean, built at first use), else null. */
+  private windowScan(): LeafScanKernel | null {
+    if (this.windowKernel === undefined) {
+      const usable = this.metric.kind === MetricKind.Euclidean && this.core.categorical.length === 0;
+      this.windowKernel = usable ? LeafScanKernel.create(this.core.data, this.rows, this.cols, 256) : null;
+    }
+    return this.windowKernel;
+  }
+
   knnRange(q: FloatArray, k: number, from: number, to: number, outIdx: Int32Array, outDist: Float64Array): void {
     const { data, rowIds } = this.core;
     const d = this.cols;
     const heap = new NeighborHeap(k);
     const hd = heap.dist;
     const euclidean = this.metric.kind === MetricKind.Euclidean && this.core.categorical.length === 0;
+    const windowScan = this.windowScan();
     const buf = { pos: new Int32Array(0), key: new Float64Array(0), tmp: new Float64Array(0) };
     for (let qi = from; qi < to; qi++) {
       const qo = qi * d;
@@ -298,7 +311,11 @@ export class PrefilterIndex extends KnnIndex {
       const c = this.candidates(q, qo, k, buf);
       if (c.count < 0) {
         // from the query's place outward: near rows first tighten the bound early
-        if (euclidean) {
+        if (windowScan) {
+          windowScan.setQuery(q, qo);
+          windowScan.scanInto(c.at, c.end, heap, rowIds);
+          windowScan.scanInto(c.start, c.at, heap, rowIds);
+        } else if (euclidean) {
           scanRowsEuclidean(q, qo, data, d, c.at, c.end, heap, rowIds);
           scanRowsEuclidean(q, qo, data, d, c.start, c.at, heap, rowIds);
         } else

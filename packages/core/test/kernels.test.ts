@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { BruteForce, matrixView, type Matrix } from "../src/index.js";
+import { BallTree, BruteForce, KDTree, matrixView, type Matrix } from "../src/index.js";
 import { distanceKernel, float32Limit, setWasmFloat32Enabled, setWasmKernelEnabled, wasmKernelModule } from "../src/kernels/blocked.js";
 import { mulberry32 } from "./helpers.js";
 
@@ -54,7 +54,8 @@ describe("blocked distance kernels give exactly the plain loop's neighbours", ()
   it("WebAssembly SIMD is available here and selected", () => {
     expect(wasmKernelModule()).not.toBeNull();
     expect(BruteForce.build(data("uniform", 50, 20, 1, false)).kernelKind).toBe("wasm");
-    expect(BruteForce.build(data("uniform", 50, 8, 1, false)).kernelKind).toBe("plain");
+    expect(BruteForce.build(data("uniform", 50, 8, 1, false)).kernelKind).toBe("wasm-rows");
+    expect(BruteForce.build(data("uniform", 50, 8, 1, false), { kernel: "plain" }).kernelKind).toBe("plain");
   });
 
   const backends = [
@@ -152,6 +153,47 @@ describe("blocked distance kernels give exactly the plain loop's neighbours", ()
     expect(Array.from(got.distances)).toEqual(want.distances);
   });
 
+  it("the kernel option picks the path, and every path gives the same answer", () => {
+    const X = data("near-ties", 1300, 40, 21, false);
+    const Q = data("near-ties", 10, 40, 22, false);
+    const want = plainKnn(X, Q, 6);
+    const paths = [
+      ["auto", "wasm", "float32"],
+      ["wasm-float64", "wasm", "float64"],
+      ["typescript", "typescript", "float64"],
+      ["plain", "plain", null],
+    ] as const;
+    for (const [kernel, kind, precision] of paths) {
+      const index = BruteForce.build(X, { kernel });
+      expect([index.kernelKind, index.kernelPrecision]).toEqual([kind, precision]);
+      for (const workers of [1, 2]) {
+        const got = index.query(Q, 6, { workers });
+        expect(Array.from(got.indices)).toEqual(want.indices);
+        expect(Array.from(got.distances)).toEqual(want.distances);
+      }
+    }
+    expect(() => BruteForce.build(X, { kernel: "blas" as never })).toThrow(/unknown kernel "blas"; expected one of auto, wasm-float64, typescript, plain/);
+  });
+
+  it("brute force below 16 features scans one query at a time in WebAssembly, with the plain loop's answers", () => {
+    for (const float32 of [false, true]) {
+      for (const kind of ["uniform", "near-ties", "duplicates", "offset"] as Kind[]) {
+        for (const cols of [1, 2, 7, 15]) {
+          const X = data(kind, 2500, cols, cols + 40, float32); // more than one run of 1024 rows, odd tail
+          const Q = data(kind, 9, cols, cols + 41, float32);
+          const want = plainKnn(X, Q, 7);
+          for (const [kernel, kindName] of [["auto", "wasm-rows"], ["plain", "plain"]] as const) {
+            const index = BruteForce.build(X, { kernel });
+            expect(index.kernelKind).toBe(kindName);
+            const got = index.query(Q, 7, { workers: 1 });
+            expect(Array.from(got.indices)).toEqual(want.indices);
+            expect(Array.from(got.distances)).toEqual(want.distances);
+          }
+        }
+      }
+    }
+  });
+
   it("workers keep working on top of the kernel", () => {
     const X = data("uniform", 4000, 24, 5, true);
     const Q = data("uniform", 600, 24, 6, true);
@@ -161,4 +203,30 @@ describe("blocked distance kernels give exactly the plain loop's neighbours", ()
     expect(Array.from(two.indices)).toEqual(Array.from(one.indices));
     expect(Array.from(two.distances)).toEqual(Array.from(one.distances));
   });
+
+  for (const Tree of [KDTree, BallTree]) {
+    it(`${Tree.name} leaves scanned by WebAssembly give the plain loop's neighbours, and the TypeScript scan the same`, () => {
+      for (const float32 of [false, true]) {
+        for (const kind of ["uniform", "near-ties", "duplicates", "offset"] as Kind[]) {
+          for (const cols of [1, 3, 19]) {
+            const X = data(kind, 1201, cols, 31, float32); // odd row count: the last pair is half empty
+            const Q = data(kind, 25, cols, 32, float32);
+            const want = plainKnn(X, Q, 8);
+            setWasmKernelEnabled(true);
+            const fast = Tree.build(X, { leafSize: 15 });
+            expect(fast.leafKernelKind).toBe("wasm");
+            setWasmKernelEnabled(false);
+            const slow = Tree.build(X, { leafSize: 15 });
+            expect(slow.leafKernelKind).toBe("typescript");
+            for (const index of [fast, slow]) {
+              const got = index.query(Q, 8, { workers: 1 });
+              expect(Array.from(got.indices)).toEqual(want.indices);
+              expect(Array.from(got.distances)).toEqual(want.distances);
+            }
+          }
+        }
+      }
+      expect(Tree.build(data("uniform", 300, 20, 1, false), { metric: "manhattan" }).leafKernelKind).toBe("typescript");
+    });
+  }
 });

@@ -2,7 +2,10 @@
  * The knnkit side of the comparison harness (packages/bench/python/knnkit_bench drives it).
  *
  *   generate --name W1 --scale 0.25 --out DIR   writes DIR/W1.train.arrow and DIR/W1.test.arrow
- *   run --train F --test F --k 10 --engines a,b --out DIR --repeats 1 [--min-time 0.2]
+ *   run --train F --test F --k 10 --engines a,b --out DIR --repeats 1 [--min-time 0.2] [--dtype float32]
+ *
+ * Engines: brute[:auto|wasm-float64|typescript|plain] (the distance kernel), kd_tree, ball_tree,
+ * prefilter:FRACTION|tuned, each with @all for every core. --dtype float32 converts the data first.
  *
  * `run` times build and query inside this process (start-up and file reading are
  * not counted), writes each engine's neighbour indices as an Arrow file, and
@@ -14,7 +17,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Table, tableFromIPC, tableToIPC } from "apache-arrow";
 import * as core from "@knnkit/core";
-import { BallTree, BruteForce, KDTree, closeWorkerPool, cpuCount, type KnnIndex, type Matrix } from "@knnkit/core";
+import { BallTree, BruteForce, KDTree, closeWorkerPool, cpuCount, type KernelChoice, type KnnIndex, type Matrix } from "@knnkit/core";
 import { matrixToVector, tableToMatrix, typedVector } from "@knnkit/interop";
 import { workload } from "../datasets.js";
 import { makeP1, makeP2 } from "../prefilter-datasets.js";
@@ -89,8 +92,12 @@ function indexBytes(index: KnnIndex): number {
 
 function run(): void {
   const loadStart = process.hrtime.bigint();
+  const float32 = arg("dtype", "float64") === "float32";
+  const asDtype = (m: Matrix): Matrix => (float32 ? { data: Float32Array.from(m.data), rows: m.rows, cols: m.cols } : m);
   const train = readSplit(arg("train"));
   const test = readSplit(arg("test"));
+  train.X = asDtype(train.X);
+  test.X = asDtype(test.X);
   const runStart = process.hrtime.bigint();
   const k = Number(arg("k", "10"));
   const out = arg("out");
@@ -106,7 +113,7 @@ function run(): void {
     const base = kind.replace("@all", "");
     let build: () => KnnIndex;
     let label = engine;
-    if (base === "brute") build = () => BruteForce.build(train.X, { workers });
+    if (base === "brute") build = () => BruteForce.build(train.X, { workers, kernel: (param ?? "auto") as KernelChoice });
     else if (base === "kd_tree") build = () => KDTree.build(train.X, { leafSize: 40, workers });
     else if (base === "ball_tree") build = () => BallTree.build(train.X, { leafSize: 40, workers });
     else if (base === "prefilter") {

@@ -47,6 +47,17 @@ export function float32Limit(d: number): number {
 
 export type KernelPrecision = "float32" | "float64";
 
+/**
+ * Which brute-force distance path to take (euclidean): "auto" (WebAssembly SIMD:
+ * the blocked kernel in its float32 form when the data's scale allows, else its
+ * float64 form, from 16 features; below that one query at a time; TypeScript
+ * where WebAssembly is missing), "wasm-float64" (the blocked kernel's float64
+ * form), "typescript" (the blocked TypeScript kernel) or "plain" (TypeScript, one
+ * row at a time).
+ */
+export type KernelChoice = "auto" | "wasm-float64" | "typescript" | "plain";
+export const KERNEL_CHOICES: readonly KernelChoice[] = ["auto", "wasm-float64", "typescript", "plain"];
+
 export interface DistanceKernel {
   readonly kind: "wasm" | "typescript";
   /** Arithmetic of the approximation (the re-check is always the float64 plain loop). */
@@ -76,7 +87,7 @@ export interface KernelBlock {
   readonly candidates: Int32Array;
 }
 
-interface WasmMemory {
+export interface WasmMemory {
   readonly buffer: ArrayBuffer;
 }
 interface WasmApi {
@@ -107,6 +118,15 @@ function decode(base64: string): Uint8Array {
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
+}
+
+/** A fresh instance of the kernel module with its own memory of at least `bytes`; throws where WebAssembly is unavailable or turned off. */
+export function wasmInstance(bytes: number): { memory: WasmMemory; exports: Record<string, unknown> } {
+  const module = wasmKernelModule();
+  if (module === null || wasm === undefined) throw new Error("WebAssembly SIMD is not available");
+  const memory = new wasm.Memory({ initial: Math.ceil(bytes / 65536) });
+  const instance = new wasm.Instance(module, { env: { memory, abort: () => undefined } });
+  return { memory, exports: instance.exports };
 }
 
 /** The compiled kernel module, or null where WebAssembly (with SIMD) is unavailable or turned off. */
@@ -161,8 +181,8 @@ class WasmKernel implements DistanceKernel {
   /** Values per stored row (d, or d padded to a multiple of 4 for the float32 form). */
   private readonly stride: number;
 
-  constructor(api: WasmApi, module: object, data: FloatArray, readonly norms: Float64Array, private readonly d: number) {
-    const float32 = !wasmFloat32Disabled && maxAbs(data) <= float32Limit(d);
+  constructor(data: FloatArray, readonly norms: Float64Array, private readonly d: number, allowFloat32: boolean) {
+    const float32 = allowFloat32 && !wasmFloat32Disabled && maxAbs(data) <= float32Limit(d);
     this.precision = float32 ? "float32" : "float64";
     this.eps = float32 ? approxErrorFloat32(d) : approxError(d);
     this.slack = float32 ? underflowSlackFloat32(d) : 0;
@@ -176,9 +196,9 @@ class WasmKernel implements DistanceKernel {
     const qn = align(q + qBytes);
     const out = align(qn + 32);
     const sel = align(out + 4 * (CHUNK + 1) * 8);
-    this.memory = new api.Memory({ initial: Math.ceil((sel + 48 + 16 * CHUNK) / 65536) });
-    const instance = new api.Instance(module, { env: { memory: this.memory, abort: () => undefined } });
-    this.fn = (float32 ? instance.exports.approx4f32 : instance.exports.approx4) as (...args: number[]) => void;
+    const { memory, exports } = wasmInstance(sel + 48 + 16 * CHUNK);
+    this.memory = memory;
+    this.fn = (float32 ? exports.approx4f32 : exports.approx4) as (...args: number[]) => void;
     this.ptr = { x: 0, xn, q, qn, out, sel };
     this.f32Storage = data instanceof Float32Array ? 1 : 0;
     const buf = this.memory.buffer;
@@ -271,15 +291,14 @@ class TypeScriptKernel implements DistanceKernel {
   }
 }
 
-/** The fastest available kernel over these training rows: WebAssembly SIMD, else TypeScript. */
-export function distanceKernel(data: FloatArray, rows: number, cols: number): DistanceKernel {
+/** The kernel over these training rows that `choice` asks for (see KernelChoice; "plain" is the caller's loop). */
+export function distanceKernel(data: FloatArray, rows: number, cols: number, choice: Exclude<KernelChoice, "plain"> = "auto"): DistanceKernel {
   const xn = squaredNorms(data, rows, cols);
-  const module = wasmKernelModule();
-  if (module && wasm) {
+  if (choice !== "typescript") {
     try {
-      return new WasmKernel(wasm, module, data, xn, cols);
+      return new WasmKernel(data, xn, cols, choice === "auto");
     } catch {
-      // fall through to TypeScript (e.g. the memory could not be allocated)
+      // fall through to TypeScript (no WebAssembly, or the memory could not be allocated)
     }
   }
   return new TypeScriptKernel(data, xn, cols);
