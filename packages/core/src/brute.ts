@@ -11,7 +11,7 @@ import {
   type MetricOptions,
   type ReducedDistance,
 } from "./metrics.js";
-import { CHUNK, KERNEL_CHOICES, distanceKernel, type DistanceKernel, type KernelChoice, type KernelPrecision } from "./kernels/blocked.js";
+import { KERNEL_CHOICES, distanceKernel, type DistanceKernel, type KernelChoice, type KernelPrecision } from "./kernels/blocked.js";
 import { identityIndex, scanRowsEuclidean } from "./scan.js";
 
 /** Below this many columns the row-at-a-time scan (with early exit) beats the blocked kernel. */
@@ -19,6 +19,7 @@ export const BLOCKED_MIN_COLS = 16;
 import { toShared, type IndexState } from "./shared.js";
 import { KnnInputError } from "./errors.js";
 import { LeafScanKernel } from "./kernels/leaf-scan.js";
+import { BlockedSearch } from "./kernels/blocked-search.js";
 
 export interface BruteForceOptions extends MetricOptions {
   /** Threads for queries: a number, or "auto" (all cores when the batch is large enough). */
@@ -191,71 +192,16 @@ export class BruteForce extends KnnIndex {
     return this.kernel;
   }
 
-  /**
-   * Blocked euclidean k-NN: approximate distances for 4 queries × CHUNK rows
-   * from the kernel; a row whose approximate distance, less the error bound,
-   * does not exceed the current k-th distance is measured again with the plain
-   * loop, and only that exact value enters the heap.
-   */
+  /** Blocked euclidean k-NN (see BlockedSearch), 4 queries at a time over every row. */
   private knnBlocked(q: FloatArray, k: number, from: number, to: number, outIdx: Int32Array, outDist: Float64Array): void {
-    const kernel = this.blockedKernel();
-    const { data, rows, cols: d } = this;
-    const xn = kernel.norms;
-    const { eps: kernelEps, slack: kernelSlack, queryLimit } = kernel;
-    const heaps = [0, 1, 2, 3].map(() => new NeighborHeap(k));
-    const qBlock = new Float64Array(4 * d);
-    const qn = new Float64Array(4);
-    const thresholds = new Float64Array(4);
+    const search = new BlockedSearch(this.blockedKernel(), this.data, this.cols, k);
+    const qRows = new Int32Array(4);
+    const lo = new Int32Array(4);
+    const hi = new Int32Array(4).fill(this.rows);
     for (let q0 = from; q0 < to; q0 += 4) {
       const nq = Math.min(4, to - q0);
-      let blockMax = 0;
-      for (let t = 0; t < 4; t++) {
-        const src = (q0 + Math.min(t, nq - 1)) * d;
-        let s = 0;
-        for (let j = 0; j < d; j++) {
-          const v = q[src + j];
-          qBlock[t * d + j] = v;
-          s += v * v;
-          if (Math.abs(v) > blockMax) blockMax = Math.abs(v);
-        }
-        qn[t] = s;
-        heaps[t].reset();
-      }
-      // queries beyond the kernel's range: every row is re-checked
-      const eps = blockMax <= queryLimit ? kernelEps : Infinity;
-      const slack = blockMax <= queryLimit ? kernelSlack : Infinity;
-      for (let start = 0; start < rows; start += CHUNK) {
-        const count = Math.min(CHUNK, rows - start);
-        for (let t = 0; t < 4; t++) thresholds[t] = heaps[t].dist[0];
-        const { approx, counts, candidates } = kernel.approx(qBlock, qn, start, count, thresholds, eps, slack);
-        for (let t = 0; t < nq; t++) {
-          const heap = heaps[t];
-          const hd = heap.dist;
-          const base = t * (count + 1);
-          const qo = (q0 + t) * d;
-          const qnt = qn[t];
-          for (let c = t * count, end = c + counts[t]; c < end; c++) {
-            const r = candidates[c];
-            const i = start + r;
-            // the k-th distance may have shrunk since the kernel's test
-            if (approx[base + r] - eps * (xn[i] + qnt) - slack > hd[0]) continue;
-            let exact = 0;
-            for (let j = 0, o = i * d; j < d; j++) {
-              const diff = q[qo + j] - data[o + j];
-              exact += diff * diff;
-            }
-            if (exact <= hd[0]) heap.push(exact, i);
-          }
-        }
-      }
-      for (let t = 0; t < nq; t++) {
-        const heap = heaps[t];
-        heap.sortAscending();
-        for (let j = 0; j < k; j++) {
-          outIdx[(q0 + t) * k + j] = heap.idx[j];
-          outDist[(q0 + t) * k + j] = Math.sqrt(heap.dist[j]);
-        }
-      }
+      for (let t = 0; t < 4; t++) qRows[t] = q0 + t;
+      search.run(q, qRows, nq, lo, hi, null, outIdx, outDist, qRows);
     }
   }
 

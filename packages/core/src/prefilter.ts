@@ -23,6 +23,10 @@ import { MetricKind, reducedToDistance, resolveMetric, type Metric, type MetricO
 import { checkCategoricalCodes, checkCategoricalFeatures, checkColumnIndices, mixedReducedDistance } from "./mixed-metric.js";
 import { scanPositionsEuclidean, scanRowsEuclidean } from "./scan.js";
 import { LeafScanKernel } from "./kernels/leaf-scan.js";
+import { BlockedSearch } from "./kernels/blocked-search.js";
+import { distanceKernel, type DistanceKernel } from "./kernels/blocked.js";
+import { BLOCKED_MIN_COLS } from "./brute.js";
+import { nthSmallest } from "./select.js";
 import { rankByScore, scoreFeatures, type PrefilterTarget, type ScoringMethod } from "./scoring.js";
 import { allocShared, toShared, unpermuteRows, type IndexState } from "./shared.js";
 
@@ -224,11 +228,22 @@ export class PrefilterIndex extends KnnIndex {
       if (vals[mid] < v) lo = mid + 1;
       else hi = mid;
     }
+    if (!this.primaryCategorical) {
+      // the `want` values nearest to v, the nearer side first and the left one on ties: the
+      // leftmost window start whose first value is no farther than the value just past its end
+      let first = Math.max(0, lo - want);
+      let last = Math.min(lo, n - want);
+      while (first < last) {
+        const mid = (first + last) >> 1;
+        if (v - vals[mid] > vals[mid + want] - v) first = mid + 1;
+        else last = mid;
+      }
+      return [first, first + want, lo];
+    }
+    // a categorical key: the block of the query's code, widened a row at a time if too small
     let start = lo;
     let end = lo;
-    if (this.primaryCategorical) {
-      while (end < n && vals[end] === v) end++;
-    }
+    while (end < n && vals[end] === v) end++;
     while (end - start < want) {
       if (start === 0) end++;
       else if (end === n) start--;
@@ -297,7 +312,55 @@ export class PrefilterIndex extends KnnIndex {
     return this.windowKernel;
   }
 
+  private windowBlockedKernel: DistanceKernel | null | undefined;
+
+  /**
+   * The blocked WebAssembly kernel over the sorted rows, for contiguous windows
+   * (no halving) of euclidean data with BLOCKED_MIN_COLS+ features, else null.
+   */
+  private blockedKernel(): DistanceKernel | null {
+    if (this.windowBlockedKernel === undefined) {
+      const usable =
+        this.metric.kind === MetricKind.Euclidean && this.core.categorical.length === 0 && this.halvingStages === 0 && this.cols >= BLOCKED_MIN_COLS;
+      const kernel = usable ? distanceKernel(this.core.data, this.rows, this.cols) : null;
+      this.windowBlockedKernel = kernel?.kind === "wasm" ? kernel : null;
+    }
+    return this.windowBlockedKernel;
+  }
+
+  /**
+   * Windows searched 4 queries at a time by the blocked kernel: the queries in
+   * order of their value on the sort feature, so that a block's windows overlap
+   * and the kernel reads one span of rows for all four; each query still keeps
+   * only rows of its own window.
+   */
+  private knnBlocked(kernel: DistanceKernel, q: FloatArray, k: number, from: number, to: number, outIdx: Int32Array, outDist: Float64Array): void {
+    const d = this.cols;
+    const key = this.core.filterFeatures[0];
+    const order = Int32Array.from({ length: to - from }, (_, i) => from + i).sort((a, b) => q[a * d + key] - q[b * d + key]);
+    const search = new BlockedSearch(kernel, this.core.data, d, k);
+    const rows = new Int32Array(4);
+    const lo = new Int32Array(4);
+    const hi = new Int32Array(4);
+    const buf = { pos: new Int32Array(0), key: new Float64Array(0), tmp: new Float64Array(0) };
+    for (let b = 0; b < order.length; b += 4) {
+      const nq = Math.min(4, order.length - b);
+      for (let t = 0; t < nq; t++) {
+        rows[t] = order[b + t];
+        const c = this.candidates(q, rows[t] * d, k, buf);
+        lo[t] = c.start;
+        hi[t] = c.end;
+      }
+      search.run(q, rows, nq, lo, hi, this.core.rowIds, outIdx, outDist, rows);
+    }
+  }
+
   knnRange(q: FloatArray, k: number, from: number, to: number, outIdx: Int32Array, outDist: Float64Array): void {
+    const blocked = this.blockedKernel();
+    if (blocked) {
+      this.knnBlocked(blocked, q, k, from, to, outIdx, outDist);
+      return;
+    }
     const { data, rowIds } = this.core;
     const d = this.cols;
     const heap = new NeighborHeap(k);
@@ -380,30 +443,4 @@ function buildCore(m: Matrix, filterFeatures: number[], categorical: number[], c
     primaryValues[p] = key[i];
   }
   return { data, rowIds, primaryValues, filterFeatures, categorical, categoricalWeight, scores };
-}
-
-/** The nth smallest (0-based) of a[0..count), reordering a (quickselect). */
-function nthSmallest(a: Float64Array, count: number, nth: number): number {
-  let lo = 0;
-  let hi = count - 1;
-  while (hi > lo) {
-    const pivot = a[(lo + hi) >> 1];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        const t = a[i];
-        a[i] = a[j];
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (nth <= j) hi = j;
-    else if (nth >= i) lo = i;
-    else break;
-  }
-  return a[nth];
 }

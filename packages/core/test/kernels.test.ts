@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { BallTree, BruteForce, KDTree, matrixView, type Matrix } from "../src/index.js";
+import { BallTree, BruteForce, KDTree, PrefilterIndex, matrixView, type Matrix } from "../src/index.js";
 import { distanceKernel, float32Limit, setWasmFloat32Enabled, setWasmKernelEnabled, wasmKernelModule } from "../src/kernels/blocked.js";
 import { mulberry32 } from "./helpers.js";
 
@@ -189,6 +189,24 @@ describe("blocked distance kernels give exactly the plain loop's neighbours", ()
             expect(Array.from(got.indices)).toEqual(want.indices);
             expect(Array.from(got.distances)).toEqual(want.distances);
           }
+        }
+      }
+    }
+  });
+
+  it("prefilter windows searched 4 queries at a time by the blocked kernel keep each query to its own window", () => {
+    for (const float32 of [false, true]) {
+      for (const kind of ["uniform", "near-ties", "duplicates"] as Kind[]) {
+        const X = data(kind, 3000, 20, 51, float32);
+        const Q = data(kind, 37, 20, 52, float32);
+        for (const candidates of [0.02, 0.3, X.rows]) {
+          setWasmKernelEnabled(true);
+          const blocked = PrefilterIndex.build(X, { candidates }).query(Q, 9, { workers: 1 });
+          setWasmKernelEnabled(false);
+          const plain = PrefilterIndex.build(X, { candidates }).query(Q, 9, { workers: 1 });
+          expect(Array.from(blocked.indices)).toEqual(Array.from(plain.indices));
+          expect(Array.from(blocked.distances)).toEqual(Array.from(plain.distances));
+          if (candidates === X.rows) expect(Array.from(blocked.indices)).toEqual(plainKnn(X, Q, 9).indices);
         }
       }
     }

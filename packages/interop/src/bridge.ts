@@ -85,7 +85,9 @@ export class BridgeState {
         // transfer benchmark: read a matrix (as a view) and send it back
         const t0 = performance.now();
         const m = this.matrix(req, "X");
-        return { arrays: { X: m }, result: { readMs: performance.now() - t0, rows: m.rows, cols: m.cols } };
+        const t1 = performance.now();
+        // viewAtMs: wall clock (ms since the epoch) when the view was ready, to split the trip into its two ways
+        return { arrays: { X: m }, result: { readMs: t1 - t0, viewAtMs: performance.timeOrigin + t1, rows: m.rows, cols: m.cols } };
       }
       default:
         throw new KnnInputError(`unknown request "${req.op}"`);

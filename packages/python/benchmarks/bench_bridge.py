@@ -49,14 +49,27 @@ def main() -> None:
     mb = X.nbytes / 1e6
     result = {}
 
+    to_node, to_python = [], []
+
     def echo():
+        start = time.time()
         r, arrays = c.call("echo", {"X": X})
+        back = np.asarray(arrays["X"])
+        end = time.time()
         result.update(r)
-        assert arrays["X"].dtype == np.float32 and arrays["X"].shape == X.shape
+        assert back.dtype == np.float32 and back.shape == X.shape
+        # both processes read the same wall clock: the view's moment splits the trip
+        to_node.append(r["viewAtMs"] / 1e3 - start)
+        to_python.append(end - r["viewAtMs"] / 1e3)
 
     echo()
+    to_node.clear()
+    to_python.clear()
     t = median_time(echo, args.repeats)
+    there, back = statistics.median(to_node), statistics.median(to_python)
     print(f"echo {args.rows:,} x {args.cols} float32 ({mb:.0f} MB) there and back: median {t * 1e3:.0f} ms = {2 * mb / 1e3 / t:.2f} GB/s moved ({mb / 1e3 / t:.2f} GB/s per full round trip)")
+    print(f"  Python array -> Node view: median {there * 1e3:.0f} ms = {mb / 1e3 / there:.2f} GB/s")
+    print(f"  Node -> Python array: median {back * 1e3:.0f} ms = {mb / 1e3 / back:.2f} GB/s")
     print(f"  inside Node, reading the matrix as a view took {result['readMs']:.2f} ms")
 
     # raw transports

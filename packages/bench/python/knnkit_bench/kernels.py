@@ -18,12 +18,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 from .compare import (SYNTHETIC, dataset_files, node, read_split, records, repo_root,
                       seconds_per_call)
 
 PATHS = ["brute:plain", "brute:typescript", "brute:wasm-float64", "brute:auto", "brute@all:auto"]
+SKLEARN = "sklearn brute (BLAS)"
 
 
 def sklearn_brute(X, Q, k):
@@ -52,6 +51,47 @@ def cpu_mhz() -> float | None:
     return None
 
 
+def measure(datasets: list[str], scale: float, repeats: int, k: int) -> list[dict]:
+    """One row per dataset x dtype x engine: queries/s (median of the rounds) and its ratios."""
+    root = repo_root()
+    cache = root / ".cache" / "datasets"
+    cache.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for name in datasets:
+        set_scale = scale if name in SYNTHETIC else 1.0
+        train, test, _ = dataset_files(name, set_scale, cache, root, argparse.Namespace(data=None, target=None))
+        X, _ = read_split(train)
+        Q, _ = read_split(test)
+        n, d = X.shape
+        for dtype in ("float64", "float32"):
+            Xd, Qd = X.astype(dtype), Q.astype(dtype)
+            times: dict[str, list[float]] = {}
+            for r in range(repeats):
+                for step in (["knnkit", "sklearn"] if r % 2 == 0 else ["sklearn", "knnkit"]):
+                    if step == "knnkit":
+                        for engine, t in knnkit_paths(root, train, test, k, dtype).items():
+                            times.setdefault(engine, []).append(t)
+                    else:
+                        times.setdefault(SKLEARN, []).append(sklearn_brute(Xd, Qd, k))
+                print(f"{name} {dtype} round {r + 1}/{repeats}", file=sys.stderr)
+            qps = {e: len(Q) / statistics.median(ts) for e, ts in times.items()}
+            for engine, v in qps.items():
+                rows.append({"dataset": name, "rows": n, "cols": d, "dtype": dtype, "engine": engine,
+                             "threads": 2 if "@all" in engine else 1, "qps": v,
+                             "vs_sklearn": v / qps[SKLEARN], "vs_plain": v / qps["brute:plain"],
+                             "gflops": 2 * n * d * v / 1e9})
+    return rows
+
+
+def markdown(rows: list[dict]) -> str:
+    lines = ["| dataset | dtype | engine | threads | queries/s | x sklearn brute | x plain loop | GFLOP/s |",
+             "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    for r in rows:
+        lines.append(f"| {r['dataset']} ({r['rows']:,}x{r['cols']}) | {r['dtype']} | {r['engine']} | {r['threads']} | "
+                     f"{r['qps']:,.0f} | {r['vs_sklearn']:.2f}x | {r['vs_plain']:.1f}x | {r['gflops']:.1f} |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="knnkit_bench.kernels", description=__doc__.split("\n\n")[0])
     ap.add_argument("--datasets", default="W5,digits")
@@ -59,43 +99,12 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--k", type=int, default=10)
     args = ap.parse_args(argv)
-    args.data = args.target = None
-    root = repo_root()
-    cache = root / ".cache" / "datasets"
-    cache.mkdir(parents=True, exist_ok=True)
-    lines = []
-    for name in args.datasets.split(","):
-        scale = args.scale if name in SYNTHETIC else 1.0
-        train, test, _ = dataset_files(name, scale, cache, root, args)
-        X, _ = read_split(train)
-        Q, _ = read_split(test)
-        n, d = X.shape
-        for dtype in ("float64", "float32"):
-            Xd, Qd = X.astype(dtype), Q.astype(dtype)
-            times: dict[str, list[float]] = {}
-            for r in range(args.repeats):
-                steps = ["knnkit", "sklearn"] if r % 2 == 0 else ["sklearn", "knnkit"]
-                for step in steps:
-                    if step == "knnkit":
-                        for engine, t in knnkit_paths(root, train, test, args.k, dtype).items():
-                            times.setdefault(engine, []).append(t)
-                    else:
-                        times.setdefault("sklearn brute (BLAS)", []).append(sklearn_brute(Xd, Qd, args.k))
-                print(f"{name} {dtype} round {r + 1}/{args.repeats}", file=sys.stderr)
-            qps = {e: len(Q) / statistics.median(ts) for e, ts in times.items()}
-            ref = qps["sklearn brute (BLAS)"]
-            plain = qps["brute:plain"]
-            for engine, v in qps.items():
-                workers = 2 if "@all" in engine else 1
-                gflops = 2 * n * d * v / 1e9
-                lines.append(f"| {name} ({n:,}x{d}) | {dtype} | {engine} | {workers} | {v:,.0f} | {v / ref:.2f}x | "
-                             f"{v / plain:.1f}x | {gflops:.1f} |")
+    rows = measure(args.datasets.split(","), args.scale, args.repeats, args.k)
     mhz = cpu_mhz()
     print(f"\nRun {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}, k={args.k}, median of {args.repeats} rounds"
           + (f", CPU at {mhz:.0f} MHz" if mhz else ""))
-    print("\n| dataset | dtype | engine | threads | queries/s | x sklearn brute | x plain loop | GFLOP/s |")
-    print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |")
-    print("\n".join(lines))
+    print()
+    print(markdown(rows))
     return 0
 
 

@@ -1,0 +1,108 @@
+/**
+ * Exact k-NN of blocks of 4 queries over row ranges of a row-major matrix with
+ * a blocked distance kernel: approximate distances for the 4 queries × CHUNK rows
+ * from the kernel, then each candidate row (approximate distance less the error
+ * bound not above the current k-th distance) measured again with the plain
+ * loop; only that exact value enters the heap, so the answers are exactly the
+ * plain loop's, ties by id. Brute force searches [0, rows) for every query; the
+ * prefilter gives each query its own window of its sorted rows.
+ */
+import { NeighborHeap } from "../heap.js";
+import type { FloatArray } from "../matrix.js";
+import { CHUNK, type DistanceKernel } from "./blocked.js";
+
+export class BlockedSearch {
+  private readonly heaps: NeighborHeap[];
+  private readonly qBlock: Float64Array;
+  private readonly qn = new Float64Array(4);
+  private readonly thresholds = new Float64Array(4);
+
+  constructor(
+    private readonly kernel: DistanceKernel,
+    private readonly data: FloatArray,
+    private readonly d: number,
+    private readonly k: number,
+  ) {
+    this.heaps = [0, 1, 2, 3].map(() => new NeighborHeap(k));
+    this.qBlock = new Float64Array(4 * d);
+  }
+
+  /**
+   * The k nearest rows for queries qRows[0..nq) of q (row numbers), query t
+   * among rows [lo[t], hi[t]), reported as ids[row] (the row itself when ids is
+   * null), into row outRows[t] of outIdx / outDist (true distances, sorted).
+   */
+  run(
+    q: FloatArray,
+    qRows: Int32Array,
+    nq: number,
+    lo: Int32Array,
+    hi: Int32Array,
+    ids: Int32Array | null,
+    outIdx: Int32Array,
+    outDist: Float64Array,
+    outRows: Int32Array,
+  ): void {
+    const { kernel, data, d, k, heaps, qBlock, qn, thresholds } = this;
+    const xn = kernel.norms;
+    let blockMax = 0;
+    let from = Infinity;
+    let to = 0;
+    for (let t = 0; t < 4; t++) {
+      const src = qRows[Math.min(t, nq - 1)] * d;
+      let s = 0;
+      for (let j = 0; j < d; j++) {
+        const v = q[src + j];
+        qBlock[t * d + j] = v;
+        s += v * v;
+        if (Math.abs(v) > blockMax) blockMax = Math.abs(v);
+      }
+      qn[t] = s;
+      heaps[t].reset();
+      if (t < nq) {
+        from = Math.min(from, lo[t]);
+        to = Math.max(to, hi[t]);
+      }
+    }
+    // queries beyond the kernel's range: every row is re-checked
+    const eps = blockMax <= kernel.queryLimit ? kernel.eps : Infinity;
+    const slack = blockMax <= kernel.queryLimit ? kernel.slack : Infinity;
+    for (let start = from; start < to; start += CHUNK) {
+      const count = Math.min(CHUNK, to - start);
+      for (let t = 0; t < 4; t++) thresholds[t] = heaps[t].dist[0];
+      const { approx, counts, candidates } = kernel.approx(qBlock, qn, start, count, thresholds, eps, slack);
+      for (let t = 0; t < nq; t++) {
+        const heap = heaps[t];
+        const hd = heap.dist;
+        const base = t * (count + 1);
+        const qo = qRows[t] * d;
+        const qnt = qn[t];
+        const first = Math.max(lo[t], start) - start;
+        const last = Math.min(hi[t], start + count) - start;
+        if (last <= first) continue;
+        for (let c = t * count, end = c + counts[t]; c < end; c++) {
+          const r = candidates[c];
+          if (r < first || r >= last) continue;
+          const row = start + r;
+          // the k-th distance may have shrunk since the kernel's test
+          if (approx[base + r] - eps * (xn[row] + qnt) - slack > hd[0]) continue;
+          let exact = 0;
+          for (let j = 0, o = row * d; j < d; j++) {
+            const diff = q[qo + j] - data[o + j];
+            exact += diff * diff;
+          }
+          if (exact <= hd[0]) heap.push(exact, ids === null ? row : ids[row]);
+        }
+      }
+    }
+    for (let t = 0; t < nq; t++) {
+      const heap = heaps[t];
+      heap.sortAscending();
+      const o = outRows[t] * k;
+      for (let j = 0; j < k; j++) {
+        outIdx[o + j] = heap.idx[j];
+        outDist[o + j] = Math.sqrt(heap.dist[j]);
+      }
+    }
+  }
+}
