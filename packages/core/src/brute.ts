@@ -183,18 +183,36 @@ export class BruteForce extends KnnIndex {
   }
 
   private usesBlockedKernel(): boolean {
-    return this.metric.kind === MetricKind.Euclidean && this.categoricalFeatures.length === 0 && this.cols >= BLOCKED_MIN_COLS && this.kernelChoice !== "plain";
+    const metricOk =
+      this.metric.kind === MetricKind.Euclidean ||
+      // cosine through unit rows; a zero row (cosine distance 1 by convention) has no unit row
+      (this.metric.kind === MetricKind.Cosine && (this.norms as Float64Array).every((n) => n > 0));
+    return metricOk && this.categoricalFeatures.length === 0 && this.cols >= BLOCKED_MIN_COLS && this.kernelChoice !== "plain";
   }
 
   private blockedKernel(): DistanceKernel {
     // only reached when usesBlockedKernel(), so the choice is not "plain"
-    this.kernel ??= distanceKernel(this.data, this.rows, this.cols, this.kernelChoice === "plain" ? "auto" : this.kernelChoice);
+    this.kernel ??= distanceKernel(this.kernelRows(), this.rows, this.cols, this.kernelChoice === "plain" ? "auto" : this.kernelChoice);
     return this.kernel;
   }
 
-  /** Blocked euclidean k-NN (see BlockedSearch), 4 queries at a time over every row. */
+  /** The rows the blocked kernel works on: the data, or for cosine the rows scaled to unit length. */
+  private kernelRows(): FloatArray {
+    if (this.metric.kind !== MetricKind.Cosine) return this.data;
+    const { data, rows, cols } = this;
+    const norms = this.norms as Float64Array;
+    const unit = new Float64Array(rows * cols);
+    for (let i = 0; i < rows; i++) {
+      const scale = 1 / norms[i];
+      for (let j = 0, o = i * cols; j < cols; j++) unit[o + j] = data[o + j] * scale;
+    }
+    return unit;
+  }
+
+  /** Blocked k-NN (see BlockedSearch), 4 queries at a time over every row. */
   private knnBlocked(q: FloatArray, k: number, from: number, to: number, outIdx: Int32Array, outDist: Float64Array): void {
-    const search = new BlockedSearch(this.blockedKernel(), this.data, this.cols, k);
+    const cosine = this.metric.kind === MetricKind.Cosine;
+    const search = new BlockedSearch(this.blockedKernel(), this.data, this.cols, k, cosine ? this.norms : null);
     const qRows = new Int32Array(4);
     const lo = new Int32Array(4);
     const hi = new Int32Array(4).fill(this.rows);

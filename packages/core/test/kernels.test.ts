@@ -212,6 +212,27 @@ describe("blocked distance kernels give exactly the plain loop's neighbours", ()
     }
   });
 
+  it("cosine runs the blocked kernel on unit rows and gives the plain cosine loop's answers", () => {
+    for (const float32 of [false, true]) {
+      for (const kind of ["uniform", "near-ties", "duplicates", "offset", "tiny"] as Kind[]) {
+        const X = data(kind, 1400, 24, 61, float32);
+        const Q = data(kind, 11, 24, 62, float32);
+        for (let j = 0; j < 24; j++) Q.data[5 * 24 + j] = 0; // a zero query: cosine distance 1 to every row
+        const fast = BruteForce.build(X, { metric: "cosine" });
+        expect(fast.kernelKind).toBe("wasm");
+        const plain = BruteForce.build(X, { metric: "cosine", kernel: "plain" });
+        expect(plain.kernelKind).toBe("plain");
+        const want = plain.query(Q, 7, { workers: 1 });
+        const got = fast.query(Q, 7, { workers: 1 });
+        expect(Array.from(got.indices)).toEqual(Array.from(want.indices));
+        expect(Array.from(got.distances)).toEqual(Array.from(want.distances));
+      }
+    }
+    const withZeroRow = data("uniform", 300, 20, 63, false);
+    withZeroRow.data.fill(0, 40, 60); // row 2 has length zero: no unit row, so the plain loop
+    expect(BruteForce.build(withZeroRow, { metric: "cosine" }).kernelKind).toBe("plain");
+  });
+
   it("workers keep working on top of the kernel", () => {
     const X = data("uniform", 4000, 24, 5, true);
     const Q = data("uniform", 600, 24, 6, true);

@@ -17,11 +17,16 @@ export class BlockedSearch {
   private readonly qn = new Float64Array(4);
   private readonly thresholds = new Float64Array(4);
 
+  /**
+   * kernel: over `data` (euclidean) or over its rows scaled to unit length
+   * (cosine, with rowNorms the norms of the original rows, none of them zero).
+   */
   constructor(
     private readonly kernel: DistanceKernel,
     private readonly data: FloatArray,
     private readonly d: number,
     private readonly k: number,
+    private readonly rowNorms: Float64Array | null = null,
   ) {
     this.heaps = [0, 1, 2, 3].map(() => new NeighborHeap(k));
     this.qBlock = new Float64Array(4 * d);
@@ -43,34 +48,48 @@ export class BlockedSearch {
     outDist: Float64Array,
     outRows: Int32Array,
   ): void {
-    const { kernel, data, d, k, heaps, qBlock, qn, thresholds } = this;
+    const { kernel, data, d, k, heaps, qBlock, qn, thresholds, rowNorms } = this;
+    const cosine = rowNorms !== null;
     const xn = kernel.norms;
+    const queryNorm = new Float64Array(4);
     let blockMax = 0;
+    let zeroQuery = false;
     let from = Infinity;
     let to = 0;
     for (let t = 0; t < 4; t++) {
       const src = qRows[Math.min(t, nq - 1)] * d;
       let s = 0;
+      for (let j = 0; j < d; j++) s += q[src + j] * q[src + j];
+      queryNorm[t] = Math.sqrt(s);
+      const scale = cosine && s > 0 ? 1 / queryNorm[t] : 1;
+      zeroQuery ||= cosine && s === 0;
+      let unit = 0;
       for (let j = 0; j < d; j++) {
-        const v = q[src + j];
+        const v = q[src + j] * scale;
         qBlock[t * d + j] = v;
-        s += v * v;
+        unit += v * v;
         if (Math.abs(v) > blockMax) blockMax = Math.abs(v);
       }
-      qn[t] = s;
+      qn[t] = cosine ? unit : s;
       heaps[t].reset();
       if (t < nq) {
         from = Math.min(from, lo[t]);
         to = Math.max(to, hi[t]);
       }
     }
-    // queries beyond the kernel's range: every row is re-checked
-    const eps = blockMax <= kernel.queryLimit ? kernel.eps : Infinity;
-    const slack = blockMax <= kernel.queryLimit ? kernel.slack : Infinity;
+    // queries beyond the kernel's range (or of zero length, for cosine): every row is re-checked
+    const exhaustive = blockMax > kernel.queryLimit || zeroQuery;
+    const eps = exhaustive ? Infinity : kernel.eps;
+    const slack = exhaustive ? Infinity : kernel.slack;
+    // cosine: |approx / 2 − plain cosine| <= margin (the kernel's bound on unit vectors plus the rounding of
+    // scaling to unit length and of the plain formula, generously)
+    const margin = exhaustive ? Infinity : kernel.eps * 1.01 + kernel.slack + 64 * (d + 8) * 2 ** -53;
     for (let start = from; start < to; start += CHUNK) {
       const count = Math.min(CHUNK, to - start);
-      for (let t = 0; t < 4; t++) thresholds[t] = heaps[t].dist[0];
-      const { approx, counts, candidates } = kernel.approx(qBlock, qn, start, count, thresholds, eps, slack);
+      for (let t = 0; t < 4; t++) thresholds[t] = cosine ? 2 * (heaps[t].dist[0] + margin) : heaps[t].dist[0];
+      const { approx, counts, candidates } = cosine
+        ? kernel.approx(qBlock, qn, start, count, thresholds, 0, 0)
+        : kernel.approx(qBlock, qn, start, count, thresholds, eps, slack);
       for (let t = 0; t < nq; t++) {
         const heap = heaps[t];
         const hd = heap.dist;
@@ -85,11 +104,20 @@ export class BlockedSearch {
           if (r < first || r >= last) continue;
           const row = start + r;
           // the k-th distance may have shrunk since the kernel's test
-          if (approx[base + r] - eps * (xn[row] + qnt) - slack > hd[0]) continue;
+          const lower = cosine ? approx[base + r] / 2 - margin : approx[base + r] - eps * (xn[row] + qnt) - slack;
+          if (lower > hd[0]) continue;
           let exact = 0;
-          for (let j = 0, o = row * d; j < d; j++) {
-            const diff = q[qo + j] - data[o + j];
-            exact += diff * diff;
+          if (cosine) {
+            // as BruteForce's plain cosine loop
+            let dot = 0;
+            for (let j = 0, o = row * d; j < d; j++) dot += q[qo + j] * data[o + j];
+            const denom = queryNorm[t] * (rowNorms as Float64Array)[row];
+            exact = denom === 0 ? 1 : Math.min(2, Math.max(0, 1 - dot / denom));
+          } else {
+            for (let j = 0, o = row * d; j < d; j++) {
+              const diff = q[qo + j] - data[o + j];
+              exact += diff * diff;
+            }
           }
           if (exact <= hd[0]) heap.push(exact, ids === null ? row : ids[row]);
         }
@@ -101,7 +129,7 @@ export class BlockedSearch {
       const o = outRows[t] * k;
       for (let j = 0; j < k; j++) {
         outIdx[o + j] = heap.idx[j];
-        outDist[o + j] = Math.sqrt(heap.dist[j]);
+        outDist[o + j] = cosine ? heap.dist[j] : Math.sqrt(heap.dist[j]);
       }
     }
   }

@@ -48,7 +48,7 @@ export function float32Limit(d: number): number {
 export type KernelPrecision = "float32" | "float64";
 
 /**
- * Which brute-force distance path to take (euclidean): "auto" (WebAssembly SIMD:
+ * Which brute-force distance path to take (euclidean and cosine): "auto" (WebAssembly SIMD:
  * the blocked kernel in its float32 form when the data's scale allows, else its
  * float64 form, from 16 features; below that one query at a time; TypeScript
  * where WebAssembly is missing), "wasm-float64" (the blocked kernel's float64
