@@ -14,8 +14,8 @@ export class LeafScanKernel {
   private readonly qPtr: number;
   private readonly outPtr: number;
   private readonly f32: number;
-  private query: Float64Array;
-  private out: Float64Array;
+  private readonly query: Float64Array;
+  private readonly out: Float64Array;
 
   private constructor(data: FloatArray, rows: number, private readonly d: number, private readonly maxRun: number) {
     const pairs = Math.ceil(rows / 2);
