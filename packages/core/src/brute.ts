@@ -43,6 +43,8 @@ export class BruteForce extends KnnIndex {
   readonly categoricalFeatures: readonly number[];
   readonly categoricalWeight: number;
   private readonly rdist: ReducedDistance | null;
+  /** Euclidean, or cosine through unit rows when no row has length zero (cosine distance 1 by convention). */
+  private readonly blockedMetric: boolean;
 
   private constructor(
     data: FloatArray,
@@ -61,6 +63,7 @@ export class BruteForce extends KnnIndex {
     this.categoricalFeatures = categorical;
     this.categoricalWeight = categoricalWeight;
     this.rdist = metric.kind === MetricKind.Cosine ? null : mixedReducedDistance(metric, categorical, cols, categoricalWeight);
+    this.blockedMetric = metric.kind === MetricKind.Euclidean || (metric.kind === MetricKind.Cosine && (norms as Float64Array).every((n) => n > 0));
   }
 
   static build(X: MatrixLike, options: BruteForceOptions = {}): BruteForce {
@@ -183,11 +186,7 @@ export class BruteForce extends KnnIndex {
   }
 
   private usesBlockedKernel(): boolean {
-    const metricOk =
-      this.metric.kind === MetricKind.Euclidean ||
-      // cosine through unit rows; a zero row (cosine distance 1 by convention) has no unit row
-      (this.metric.kind === MetricKind.Cosine && (this.norms as Float64Array).every((n) => n > 0));
-    return metricOk && this.categoricalFeatures.length === 0 && this.cols >= BLOCKED_MIN_COLS && this.kernelChoice !== "plain";
+    return this.blockedMetric && this.categoricalFeatures.length === 0 && this.cols >= BLOCKED_MIN_COLS && this.kernelChoice !== "plain";
   }
 
   private blockedKernel(): DistanceKernel {
@@ -238,7 +237,7 @@ export class BruteForce extends KnnIndex {
       heap.reset();
       if (rowScan) {
         rowScan.setQuery(q, qi * this.cols);
-        rowScan.scanInto(0, this.rows, heap, identityIndex(this.rows));
+        rowScan.scanInto(0, this.rows, heap, identity as Int32Array);
       } else if (identity) scanRowsEuclidean(q, qi * this.cols, this.data, this.cols, 0, this.rows, heap, identity);
       else {
         this.reducedRow(q, qi, row);

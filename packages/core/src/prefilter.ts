@@ -303,10 +303,10 @@ export class PrefilterIndex extends KnnIndex {
 
   private windowKernel: LeafScanKernel | null | undefined;
 
-  /** The WebAssembly scan of contiguous windows (euclidean, built at first use), else null. */
+  /** The WebAssembly scan of contiguous windows (no halving, euclidean, built at first use), else null. */
   private windowScan(): LeafScanKernel | null {
     if (this.windowKernel === undefined) {
-      const usable = this.metric.kind === MetricKind.Euclidean && this.core.categorical.length === 0;
+      const usable = this.metric.kind === MetricKind.Euclidean && this.core.categorical.length === 0 && this.halvingStages === 0;
       this.windowKernel = usable ? LeafScanKernel.create(this.core.data, this.rows, this.cols, 256) : null;
     }
     return this.windowKernel;

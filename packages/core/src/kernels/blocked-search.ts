@@ -16,6 +16,7 @@ export class BlockedSearch {
   private readonly qBlock: Float64Array;
   private readonly qn = new Float64Array(4);
   private readonly thresholds = new Float64Array(4);
+  private readonly queryNorm = new Float64Array(4);
 
   /**
    * kernel: over `data` (euclidean) or over its rows scaled to unit length
@@ -48,10 +49,9 @@ export class BlockedSearch {
     outDist: Float64Array,
     outRows: Int32Array,
   ): void {
-    const { kernel, data, d, k, heaps, qBlock, qn, thresholds, rowNorms } = this;
+    const { kernel, data, d, k, heaps, qBlock, qn, thresholds, queryNorm, rowNorms } = this;
     const cosine = rowNorms !== null;
     const xn = kernel.norms;
-    const queryNorm = new Float64Array(4);
     let blockMax = 0;
     let zeroQuery = false;
     let from = Infinity;
@@ -70,7 +70,7 @@ export class BlockedSearch {
         unit += v * v;
         if (Math.abs(v) > blockMax) blockMax = Math.abs(v);
       }
-      qn[t] = cosine ? unit : s;
+      qn[t] = unit; // for euclidean (scale 1) the same sum as s
       heaps[t].reset();
       if (t < nq) {
         from = Math.min(from, lo[t]);

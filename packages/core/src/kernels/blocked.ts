@@ -77,7 +77,7 @@ export interface DistanceKernel {
   approx(q: Float64Array, qn: Float64Array, start: number, count: number, thresholds: Float64Array, eps: number, slack: number): KernelBlock;
 }
 
-/** One kernel call's output (views valid until the next call). */
+/** One kernel call's output (the same views each call, valid until the next; they may run past the call's count). */
 export interface KernelBlock {
   /** Row t's approximations start at t·(count+1). */
   readonly approx: Float64Array;
@@ -87,7 +87,7 @@ export interface KernelBlock {
   readonly candidates: Int32Array;
 }
 
-export interface WasmMemory {
+interface WasmMemory {
   readonly buffer: ArrayBuffer;
 }
 interface WasmApi {
@@ -175,8 +175,9 @@ class WasmKernel implements DistanceKernel {
   readonly slack: number;
   readonly queryLimit: number;
   private readonly fn: (...args: number[]) => void;
-  private readonly memory: WasmMemory;
   private readonly ptr: { x: number; xn: number; q: number; qn: number; out: number; sel: number };
+  /** Views on the kernel's memory (it never grows), made once. */
+  private readonly views: { q32: Float32Array; q64: Float64Array; qn: Float64Array; thresholds: Float64Array; block: KernelBlock };
   private readonly f32Storage: number;
   /** Values per stored row (d, or d padded to a multiple of 4 for the float32 form). */
   private readonly stride: number;
@@ -197,11 +198,21 @@ class WasmKernel implements DistanceKernel {
     const out = align(qn + 32);
     const sel = align(out + 4 * (CHUNK + 1) * 8);
     const { memory, exports } = wasmInstance(sel + 48 + 16 * CHUNK);
-    this.memory = memory;
     this.fn = (float32 ? exports.approx4f32 : exports.approx4) as (...args: number[]) => void;
     this.ptr = { x: 0, xn, q, qn, out, sel };
     this.f32Storage = data instanceof Float32Array ? 1 : 0;
-    const buf = this.memory.buffer;
+    const buf = memory.buffer;
+    this.views = {
+      q32: new Float32Array(buf, q, float32 ? 4 * this.stride : 0),
+      q64: new Float64Array(buf, q, float32 ? 0 : 4 * d),
+      qn: new Float64Array(buf, qn, 4),
+      thresholds: new Float64Array(buf, sel, 4),
+      block: {
+        approx: new Float64Array(buf, out, 4 * (CHUNK + 1)),
+        counts: new Int32Array(buf, sel + 32, 4),
+        candidates: new Int32Array(buf, sel + 48, 4 * CHUNK),
+      },
+    };
     if (float32) {
       const x = new Float32Array(buf, 0, rows * this.stride);
       for (let i = 0; i < rows; i++) x.set(data.subarray(i * d, i * d + d), i * this.stride);
@@ -210,23 +221,17 @@ class WasmKernel implements DistanceKernel {
   }
 
   approx(q: Float64Array, qn: Float64Array, start: number, count: number, thresholds: Float64Array, eps: number, slack: number): KernelBlock {
-    const buf = this.memory.buffer;
-    const { d, stride, ptr } = this;
-    new Float64Array(buf, ptr.qn, 4).set(qn);
-    new Float64Array(buf, ptr.sel, 4).set(thresholds);
+    const { d, stride, ptr, views } = this;
+    views.qn.set(qn);
+    views.thresholds.set(thresholds);
     if (this.precision === "float32") {
-      const block = new Float32Array(buf, ptr.q, 4 * stride);
-      for (let t = 0; t < 4; t++) block.set(q.subarray(t * d, t * d + d), t * stride);
+      for (let t = 0; t < 4; t++) views.q32.set(q.subarray(t * d, t * d + d), t * stride);
       this.fn(ptr.q, ptr.qn, ptr.x, ptr.xn, stride, start, count, ptr.out, ptr.sel, eps, slack);
     } else {
-      new Float64Array(buf, ptr.q, q.length).set(q);
+      views.q64.set(q);
       this.fn(ptr.q, ptr.qn, ptr.x, ptr.xn, d, start, count, ptr.out, this.f32Storage, ptr.sel, eps, slack);
     }
-    return {
-      approx: new Float64Array(buf, ptr.out, 4 * (count + 1)),
-      counts: new Int32Array(buf, ptr.sel + 32, 4),
-      candidates: new Int32Array(buf, ptr.sel + 48, 4 * count),
-    };
+    return views.block;
   }
 }
 
