@@ -26,7 +26,7 @@ import {
   type MetricOptions,
   type ReducedDistance,
 } from "./metrics.js";
-import { allocShared, toShared, unpermuteRows, type IndexState } from "./shared.js";
+import { STATE_VERSION, allocShared, shareArrays, unpermuteRows, type BallTreeState, type KDTreeState, type TreeArrays, type TreeState } from "./shared.js";
 
 export type TreeKind = "kd_tree" | "ball_tree";
 
@@ -35,16 +35,6 @@ export interface TreeOptions extends MetricOptions {
   leafSize?: number;
   /** Threads for queries: a number, or "auto" (all cores when the batch is large enough). */
   workers?: number | "auto";
-}
-
-interface TreeArrays {
-  data: FloatArray;
-  idxArray: Int32Array;
-  nodeStart: Int32Array;
-  nodeEnd: Int32Array;
-  isLeaf: Uint8Array;
-  nodeBounds: Float64Array;
-  nodeRadius: Float64Array;
 }
 
 /** Lower bounds may be computed a hair too high by rounding; shrink them so pruning never drops a true neighbour. */
@@ -58,7 +48,7 @@ export function treeNodeCount(rows: number, leafSize: number): number {
 export abstract class BinaryTree extends KnnIndex {
   abstract override readonly algorithm: TreeKind;
   readonly leafSize: number;
-  protected readonly a: TreeArrays;
+  protected a: TreeArrays;
   private readonly rdist: ReducedDistance;
 
   protected constructor(arrays: TreeArrays, cols: number, metric: Metric, leafSize: number, workers: TreeOptions["workers"]) {
@@ -93,15 +83,19 @@ export abstract class BinaryTree extends KnnIndex {
     return { data: unpermuteRows(this.a.data, this.a.idxArray, this.cols), rows: this.rows, cols: this.cols };
   }
 
-  sharedState(): IndexState {
-    // arrays loaded from elsewhere move to shared memory once
-    for (const key of Object.keys(this.a) as (keyof TreeArrays)[]) (this.a[key] as unknown) = toShared(this.a[key]);
-    const { data, idxArray, nodeStart, nodeEnd, isLeaf, nodeBounds, nodeRadius } = this.a;
+  state(): TreeState {
     return {
-      type: this.algorithm,
-      params: { cols: this.cols, metric: this.metric.name, p: this.metric.p, leafSize: this.leafSize },
-      arrays: { data, idxArray, nodeStart, nodeEnd, isLeaf, nodeBounds, nodeRadius },
+      kind: this.algorithm,
+      version: STATE_VERSION,
+      params: { rows: this.rows, cols: this.cols, metric: this.metric.name, p: this.metric.p, leafSize: this.leafSize },
+      arrays: this.a,
     };
+  }
+
+  sharedState(): TreeState {
+    // built trees are in shared memory already; loaded ones move there once
+    this.a = shareArrays(this.a);
+    return this.state();
   }
 
   protected queryCost(k: number): number {
@@ -356,26 +350,6 @@ function prepare(X: MatrixLike, options: TreeOptions, algorithm: TreeKind): { m:
   return { m: toMatrix(X, "X"), metric, leafSize };
 }
 
-function arraysFromState(state: IndexState): TreeArrays {
-  const a = state.arrays;
-  return {
-    data: a.data as FloatArray,
-    idxArray: a.idxArray as Int32Array,
-    nodeStart: a.nodeStart as Int32Array,
-    nodeEnd: a.nodeEnd as Int32Array,
-    isLeaf: a.isLeaf as Uint8Array,
-    nodeBounds: a.nodeBounds as Float64Array,
-    nodeRadius: a.nodeRadius as Float64Array,
-  };
-}
-
-interface TreeParams {
-  cols: number;
-  metric: string;
-  p: number;
-  leafSize: number;
-}
-
 /** KD-tree: nodes bounded by axis-aligned boxes, split at the median of the widest dimension. */
 export class KDTree extends BinaryTree {
   readonly algorithm = "kd_tree" as const;
@@ -385,9 +359,10 @@ export class KDTree extends BinaryTree {
     return new KDTree(buildArrays(m, leafSize, "kd_tree", metric), m.cols, metric, leafSize, options.workers);
   }
 
-  static fromShared(state: IndexState): KDTree {
-    const p = state.params as unknown as TreeParams;
-    return new KDTree(arraysFromState(state), p.cols, resolveMetric(p), p.leafSize, 1);
+  /** Rebuilds from a state without checking it (indexFromState checks first). */
+  static fromState(state: KDTreeState): KDTree {
+    const p = state.params;
+    return new KDTree(state.arrays, p.cols, resolveMetric(p), p.leafSize, 1);
   }
 }
 
@@ -400,9 +375,10 @@ export class BallTree extends BinaryTree {
     return new BallTree(buildArrays(m, leafSize, "ball_tree", metric), m.cols, metric, leafSize, options.workers);
   }
 
-  static fromShared(state: IndexState): BallTree {
-    const p = state.params as unknown as TreeParams;
-    return new BallTree(arraysFromState(state), p.cols, resolveMetric(p), p.leafSize, 1);
+  /** Rebuilds from a state without checking it (indexFromState checks first). */
+  static fromState(state: BallTreeState): BallTree {
+    const p = state.params;
+    return new BallTree(state.arrays, p.cols, resolveMetric(p), p.leafSize, 1);
   }
 }
 

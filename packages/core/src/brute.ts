@@ -16,7 +16,7 @@ import { identityIndex, scanRowsEuclidean } from "./scan.js";
 
 /** Below this many columns the row-at-a-time scan (with early exit) beats the blocked kernel. */
 export const BLOCKED_MIN_COLS = 16;
-import { toShared, type IndexState } from "./shared.js";
+import { STATE_VERSION, toShared, type BruteState } from "./shared.js";
 import { KnnInputError } from "./errors.js";
 import { LeafScanKernel } from "./kernels/leaf-scan.js";
 import { BlockedSearch } from "./kernels/blocked-search.js";
@@ -79,43 +79,34 @@ export class BruteForce extends KnnIndex {
     return new BruteForce(m.data, m.rows, m.cols, metric, options.workers, norms, categorical, options.categoricalWeight ?? 1, kernel);
   }
 
-  static fromShared(state: IndexState): BruteForce {
-    const p = state.params as {
-      rows: number;
-      cols: number;
-      metric: string;
-      p: number;
-      categorical: number[];
-      categoricalWeight: number;
-      kernel?: KernelChoice;
-    };
-    const norms = (state.arrays.norms as Float64Array | undefined) ?? null;
-    return new BruteForce(state.arrays.data as FloatArray, p.rows, p.cols, resolveMetric(p), 1, norms, p.categorical, p.categoricalWeight, p.kernel ?? "auto");
+  /** Rebuilds from a state without checking it (indexFromState checks first). */
+  static fromState(state: BruteState): BruteForce {
+    const p = state.params;
+    const metric = resolveMetric(p);
+    return new BruteForce(state.arrays.data, p.rows, p.cols, metric, 1, state.arrays.norms ?? null, [...p.categorical], p.categoricalWeight, p.kernel);
   }
 
-  private shared: IndexState | null = null;
+  state(): BruteState {
+    return {
+      kind: "brute",
+      version: STATE_VERSION,
+      params: {
+        rows: this.rows,
+        cols: this.cols,
+        metric: this.metric.name,
+        p: this.metric.p,
+        categorical: this.categoricalFeatures,
+        categoricalWeight: this.categoricalWeight,
+        kernel: this.kernelChoice,
+      },
+      arrays: this.norms ? { data: this.data, norms: this.norms } : { data: this.data },
+    };
+  }
 
-  sharedState(): IndexState {
-    if (this.shared === null) {
-      this.data = toShared(this.data);
-      if (this.norms) this.norms = toShared(this.norms);
-      const arrays: IndexState["arrays"] = { data: this.data };
-      if (this.norms) arrays.norms = this.norms;
-      this.shared = {
-        type: "brute",
-        params: {
-          rows: this.rows,
-          cols: this.cols,
-          metric: this.metric.name,
-          p: this.metric.p,
-          categorical: this.categoricalFeatures,
-          categoricalWeight: this.categoricalWeight,
-          kernel: this.kernelChoice,
-        },
-        arrays,
-      };
-    }
-    return this.shared;
+  sharedState(): BruteState {
+    this.data = toShared(this.data);
+    if (this.norms) this.norms = toShared(this.norms);
+    return this.state();
   }
 
   trainingRows(): Matrix {

@@ -9,8 +9,8 @@ import { r2Score } from "./evaluation.js";
 import { PrefilterIndex, type Label } from "./prefilter.js";
 import type { ScoringMethod } from "./scoring.js";
 import { tunePrefilter, type TuneResult } from "./tuner.js";
-import { indexFromState } from "./index-state.js";
-import type { IndexState } from "./shared.js";
+import { checkIndexState, indexFromState, type RestoreOptions } from "./index-state.js";
+import { STATE_VERSION, type IndexState } from "./shared.js";
 
 export { r2Score, type Label };
 
@@ -156,27 +156,25 @@ abstract class NeighborsBase {
     return this.fitted();
   }
 
-  /** Serializable state: options, the index's arrays, and the target (see estimatorFromState). */
-  toState(): EstimatorState {
-    const index = this.fitted();
+  /** Serializable state: options, the index's state and the target (views of the arrays; nothing is copied or changed). */
+  abstract toState(): EstimatorState;
+
+  protected baseState(): EstimatorStateBase {
     return {
-      estimator: this.constructor.name as EstimatorState["estimator"],
+      version: STATE_VERSION,
       options: { ...this.options, ...this.extraOptions, weightsName: weightsName((this as { weights?: unknown }).weights) },
       fitAlgorithm: this.fitAlgorithm as Exclude<Algorithm, "auto">,
-      index: index.sharedState(),
-      ...this.targetState(),
+      index: this.fitted().state(),
     };
   }
 
-  protected targetState(): Pick<EstimatorState, "classes" | "codes" | "values"> {
-    return {};
-  }
-
-  /** Installs a restored index (used by estimatorFromState). */
-  protected restoreIndex(index: KnnIndex, algorithm: Exclude<Algorithm, "auto">): void {
+  /** Installs the index of a checked state (each estimator's static fromState). */
+  protected restoreIndex(state: EstimatorState): void {
+    const index = indexFromState(state.index, { trusted: true });
+    index.workers = this.options.workers;
     this.index = index;
     this.fitX = null;
-    this.fitAlgorithm = algorithm;
+    this.fitAlgorithm = state.fitAlgorithm;
   }
 
   protected trainingMatrix(): Matrix {
@@ -276,6 +274,18 @@ export class NearestNeighbors extends NeighborsBase {
     this.fitIndex(X);
     return this;
   }
+
+  toState(): NearestNeighborsState {
+    return { estimator: "NearestNeighbors", ...this.baseState() };
+  }
+
+  /** A fitted estimator from its state, checked first (see checkEstimatorState); no refit. */
+  static fromState(state: NearestNeighborsState, restore: RestoreOptions = {}): NearestNeighbors {
+    if (!restore.trusted) checkEstimatorState(state);
+    const est = new NearestNeighbors(restoredOptions(state));
+    est.restoreIndex(state);
+    return est;
+  }
 }
 
 /** "uniform", "distance" (1/d; a zero-distance neighbour takes all the weight), or a function of one row of distances. */
@@ -355,14 +365,21 @@ export class KNeighborsClassifier extends NeighborsBase {
     return this;
   }
 
-  protected override targetState(): Pick<EstimatorState, "classes" | "codes"> {
-    return { classes: this.classes, codes: this.codes };
+  toState(): ClassifierState {
+    return { estimator: "KNeighborsClassifier", ...this.baseState(), classes: this.classes, codes: this.codes };
   }
 
-  /** @internal */
-  restoreTarget(classes: Label[], codes: Int32Array): void {
-    this.classes = classes;
-    this.codes = codes;
+  /**
+   * A fitted classifier from its state, checked first (see checkEstimatorState);
+   * no refit. A weights function is not stored: give it again in `weights`.
+   */
+  static fromState(state: ClassifierState, restore: RestoreOptions & { weights?: Weights } = {}): KNeighborsClassifier {
+    if (!restore.trusted) checkEstimatorState(state);
+    const est = new KNeighborsClassifier(restoredOptions(state, restore.weights));
+    est.restoreIndex(state);
+    est.classes = [...state.classes];
+    est.codes = state.codes;
+    return est;
   }
 
   /** Class probabilities: weighted neighbour votes, normalised per row. */
@@ -429,13 +446,20 @@ export class KNeighborsRegressor extends NeighborsBase {
     return this;
   }
 
-  protected override targetState(): Pick<EstimatorState, "values"> {
-    return { values: this.y };
+  toState(): RegressorState {
+    return { estimator: "KNeighborsRegressor", ...this.baseState(), values: this.y };
   }
 
-  /** @internal */
-  restoreTarget(values: Float64Array): void {
-    this.y = values;
+  /**
+   * A fitted regressor from its state, checked first (see checkEstimatorState);
+   * no refit. A weights function is not stored: give it again in `weights`.
+   */
+  static fromState(state: RegressorState, restore: RestoreOptions & { weights?: Weights } = {}): KNeighborsRegressor {
+    if (!restore.trusted) checkEstimatorState(state);
+    const est = new KNeighborsRegressor(restoredOptions(state, restore.weights));
+    est.restoreIndex(state);
+    est.y = state.values;
+    return est;
   }
 
   /** Weighted mean of the neighbours' targets (0 where every weight is 0). */
@@ -469,44 +493,117 @@ function weightsName(w: unknown): string | undefined {
   return typeof w === "string" ? w : undefined;
 }
 
-export interface EstimatorState {
-  estimator: "NearestNeighbors" | "KNeighborsClassifier" | "KNeighborsRegressor";
-  options: Record<string, unknown>;
-  fitAlgorithm: Exclude<Algorithm, "auto">;
-  index: IndexState;
-  classes?: Label[];
-  codes?: Int32Array;
-  values?: Float64Array;
+/** Constructor options as stored: a weights function is not, weightsName names "uniform" or "distance". */
+export type StoredOptions = Omit<NeighborsOptions, "weights"> & { weightsName?: string };
+
+interface EstimatorStateBase {
+  readonly version: typeof STATE_VERSION;
+  readonly options: StoredOptions;
+  readonly fitAlgorithm: Exclude<Algorithm, "auto">;
+  readonly index: IndexState;
+}
+
+export interface NearestNeighborsState extends EstimatorStateBase {
+  readonly estimator: "NearestNeighbors";
+}
+
+export interface ClassifierState extends EstimatorStateBase {
+  readonly estimator: "KNeighborsClassifier";
+  /** Sorted distinct labels. */
+  readonly classes: readonly Label[];
+  /** Per training row, its label's position in classes. */
+  readonly codes: Int32Array;
+}
+
+export interface RegressorState extends EstimatorStateBase {
+  readonly estimator: "KNeighborsRegressor";
+  readonly values: Float64Array;
+}
+
+/** A fitted estimator's typed, versioned state (see NeighborsBase.toState). */
+export type EstimatorState = NearestNeighborsState | ClassifierState | RegressorState;
+export type EstimatorName = EstimatorState["estimator"];
+export const ESTIMATOR_NAMES: readonly EstimatorName[] = ["NearestNeighbors", "KNeighborsClassifier", "KNeighborsRegressor"];
+
+/** The constructor options of a stored estimator (weightsName, or the given weights function). */
+function restoredOptions(state: EstimatorState, weights?: Weights): WeightedOptions {
+  const { weightsName: name, ...stored } = state.options;
+  const options: Record<string, unknown> = {};
+  // JSON has no undefined, and writes Infinity (p of chebyshev) as null
+  for (const [key, value] of Object.entries(stored)) if (value !== undefined && value !== null) options[key] = value;
+  if (weights !== undefined) options.weights = weights;
+  else if (name !== undefined) options.weights = name;
+  return options as WeightedOptions;
+}
+
+function stateError(message: string): never {
+  throw new KnnInputError(`estimator state: ${message}`);
 }
 
 /**
- * Rebuilds a fitted estimator from its state without refitting. A weights
- * function cannot be stored: such an estimator comes back with "uniform"
- * unless `weights` is given again.
+ * Checks a fitted estimator's state before use: its index (checkIndexState),
+ * options the constructor accepts, an algorithm matching the index, and a
+ * target of one entry per training row (class codes within the classes,
+ * finite values). One KnnInputError names the first problem.
  */
-export function estimatorFromState(state: EstimatorState, weights?: Weights): NearestNeighbors | KNeighborsClassifier | KNeighborsRegressor {
-  const options = { ...state.options } as WeightedOptions;
-  delete (options as Record<string, unknown>).weightsName;
-  for (const key of Object.keys(options) as (keyof WeightedOptions)[]) if (options[key] === undefined || options[key] === null) delete options[key];
-  if (weights !== undefined) options.weights = weights;
-  else if (typeof state.options.weightsName === "string") options.weights = state.options.weightsName as Weights;
-  const index = indexFromState(state.index);
-  if (state.estimator === "KNeighborsClassifier") {
-    const est = new KNeighborsClassifier(options);
-    est["restoreIndex"](index, state.fitAlgorithm);
-    est.restoreTarget(state.classes ?? [], state.codes ?? new Int32Array(0));
-    return est;
+export function checkEstimatorState(state: unknown): asserts state is EstimatorState {
+  if (typeof state !== "object" || state === null) stateError("not an object");
+  const s = state as Record<string, unknown>;
+  const name = s.estimator as EstimatorName;
+  if (!ESTIMATOR_NAMES.includes(name)) stateError(`unknown estimator "${String(name)}"; expected one of ${ESTIMATOR_NAMES.join(", ")}`);
+  if (s.version !== STATE_VERSION) stateError(`version ${String(s.version)} is not supported (this build reads version ${STATE_VERSION})`);
+  const options = s.options as Record<string, unknown>;
+  if (typeof options !== "object" || options === null || Array.isArray(options)) stateError("options must be an object");
+  const w = options.weightsName;
+  if (w !== undefined && w !== null && w !== "uniform" && w !== "distance") stateError(`weightsName must be "uniform" or "distance", got ${String(w)}`);
+  if (options.workers !== undefined && options.workers !== null && options.workers !== "auto") checkPositiveInteger(options.workers as number, "workers");
+  const stored = state as EstimatorState;
+  new NearestNeighbors(restoredOptions(stored)); // the constructor checks the options
+  checkIndexState(s.index);
+  const index = s.index as IndexState;
+  if (s.fitAlgorithm !== index.kind) stateError(`fitAlgorithm "${String(s.fitAlgorithm)}" does not match the index kind "${index.kind}"`);
+  if (options.algorithm !== undefined && options.algorithm !== "auto" && options.algorithm !== index.kind) {
+    stateError(`algorithm "${String(options.algorithm)}" does not match the index kind "${index.kind}"`);
   }
-  if (state.estimator === "KNeighborsRegressor") {
-    const est = new KNeighborsRegressor(options);
-    est["restoreIndex"](index, state.fitAlgorithm);
-    est.restoreTarget(state.values ?? new Float64Array(0));
-    return est;
+  const rows = index.params.rows;
+  if (name === "KNeighborsClassifier") checkClasses(s.classes, s.codes, rows);
+  else if (name === "KNeighborsRegressor") {
+    const values = s.values;
+    if (!(values instanceof Float64Array)) stateError("values must be a Float64Array");
+    if (values.length !== rows) stateError(`values has ${values.length} entries, but the index has ${rows} rows`);
+    for (let i = 0; i < rows; i++) if (!Number.isFinite(values[i])) stateError(`values holds ${values[i]} at position ${i}`);
   }
-  if (state.estimator === "NearestNeighbors") {
-    const est = new NearestNeighbors(options);
-    est["restoreIndex"](index, state.fitAlgorithm);
-    return est;
+}
+
+function checkClasses(classes: unknown, codes: unknown, rows: number): void {
+  if (!Array.isArray(classes) || classes.length === 0) stateError("classes must be a non-empty array of labels");
+  const numbers = typeof classes[0] === "number";
+  for (let i = 0; i < classes.length; i++) {
+    const c = classes[i] as unknown;
+    if (numbers ? typeof c !== "number" || !Number.isFinite(c) : typeof c !== "string") stateError("classes must be all finite numbers or all strings");
+    if (i > 0 && !((classes[i - 1] as number | string) < (c as number | string))) stateError(`classes must be sorted and distinct (position ${i})`);
   }
-  throw new KnnInputError(`unknown estimator "${String(state.estimator)}"`);
+  if (!(codes instanceof Int32Array)) stateError("codes must be an Int32Array");
+  if (codes.length !== rows) stateError(`codes has ${codes.length} entries, but the index has ${rows} rows`);
+  for (let i = 0; i < rows; i++) {
+    if (codes[i] < 0 || codes[i] >= classes.length) stateError(`codes holds ${codes[i]} at position ${i}, outside the ${classes.length} classes`);
+  }
+}
+
+/**
+ * Rebuilds a fitted estimator from its state without refitting, after
+ * checking it. A weights function cannot be stored: such an estimator comes
+ * back with "uniform" unless `weights` is given again.
+ */
+export function estimatorFromState(state: EstimatorState, weights?: Weights, restore: RestoreOptions = {}): NearestNeighbors | KNeighborsClassifier | KNeighborsRegressor {
+  if (!restore.trusted) checkEstimatorState(state);
+  const trusted = { trusted: true, weights };
+  switch (state.estimator) {
+    case "NearestNeighbors":
+      return NearestNeighbors.fromState(state, trusted);
+    case "KNeighborsClassifier":
+      return KNeighborsClassifier.fromState(state, trusted);
+    case "KNeighborsRegressor":
+      return KNeighborsRegressor.fromState(state, trusted);
+  }
 }

@@ -36,7 +36,13 @@ export abstract class KnnIndex {
   /** Appends rows [from, to) of a radius result (reduced radius rr) to `out`, whose offsets are local to `from`. */
   abstract radiusRange(q: FloatArray, rr: number, from: number, to: number, out: RaggedBuilder, countOnly: boolean): void;
 
-  /** The arrays and parameters a worker thread needs to rebuild this index without a copy. */
+  /** The index's parameters and its arrays as they are (views, no copy; read-only by contract). Changes nothing. */
+  abstract state(): IndexState;
+
+  /**
+   * The state for worker threads: the same, with the arrays moved into shared
+   * memory first (once; the index keeps using the shared copies).
+   */
   abstract sharedState(): IndexState;
 
   /** The training rows in their original order (a view where the index keeps them so, else a copy). */

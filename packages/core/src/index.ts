@@ -8,7 +8,7 @@ export { BruteForce, type BruteForceOptions } from "./brute.js";
 export type { KernelChoice, KernelPrecision } from "./kernels/blocked.js";
 export { BinaryTree, KDTree, BallTree, treeNodeCount, type TreeKind, type TreeOptions } from "./binary-tree.js";
 export { closeWorkerPool, cpuCount, parallelAvailable, AUTO_PARALLEL_WORK } from "./parallel.js";
-export type { IndexState } from "./shared.js";
+export { STATE_VERSION, type IndexState, type IndexKind, type BruteState, type KDTreeState, type BallTreeState, type TreeState, type PrefilterState } from "./shared.js";
 export {
   NearestNeighbors,
   KNeighborsClassifier,
@@ -25,7 +25,7 @@ export {
   estimatorFromState,
   type EstimatorState,
 } from "./estimators.js";
-export { indexFromState } from "./index-state.js";
+export { indexFromState, checkIndexState, INDEX_KINDS, type RestoreOptions } from "./index-state.js";
 export { PrefilterIndex, prefilterTarget, type PrefilterOptions, type PrefilterSettings } from "./prefilter.js";
 export {
   pearsonScore,

@@ -28,7 +28,7 @@ import { distanceKernel, type DistanceKernel } from "./kernels/blocked.js";
 import { BLOCKED_MIN_COLS } from "./brute.js";
 import { nthSmallest } from "./select.js";
 import { rankByScore, scoreFeatures, type PrefilterTarget, type ScoringMethod } from "./scoring.js";
-import { allocShared, toShared, unpermuteRows, type IndexState } from "./shared.js";
+import { STATE_VERSION, allocShared, shareArrays, unpermuteRows, type PrefilterState } from "./shared.js";
 
 export type Label = number | string;
 
@@ -144,26 +144,14 @@ export class PrefilterIndex extends KnnIndex {
     return new PrefilterIndex(core, m.cols, metric, settings, options.workers);
   }
 
-  static fromShared(state: IndexState): PrefilterIndex {
-    const p = state.params as {
-      cols: number;
-      metric: string;
-      p: number;
-      m: number;
-      halving: number;
-      filterFeatures: number[];
-      categorical: number[];
-      categoricalWeight: number;
-    };
-    const a = state.arrays;
+  /** Rebuilds from a state without checking it (indexFromState checks first). */
+  static fromState(state: PrefilterState): PrefilterIndex {
+    const p = state.params;
     const core: PrefilterCore = {
-      data: a.data as FloatArray,
-      rowIds: a.rowIds as Int32Array,
-      primaryValues: a.primaryValues as Float64Array,
-      filterFeatures: p.filterFeatures,
-      categorical: p.categorical,
+      ...state.arrays,
+      filterFeatures: [...p.filterFeatures],
+      categorical: [...p.categorical],
       categoricalWeight: p.categoricalWeight,
-      scores: a.scores as Float64Array,
     };
     return new PrefilterIndex(core, p.cols, resolveMetric(p), { m: p.m, halving: p.halving }, 1);
   }
@@ -188,23 +176,20 @@ export class PrefilterIndex extends KnnIndex {
     return { data: unpermuteRows(this.core.data, this.core.rowIds, this.cols), rows: this.rows, cols: this.cols };
   }
 
-  sharedState(): IndexState {
-    const c = this.core;
-    for (const key of ["data", "rowIds", "primaryValues", "scores"] as const) (c[key] as unknown) = toShared(c[key]);
+  state(): PrefilterState {
+    const { data, rowIds, primaryValues, scores, filterFeatures, categorical, categoricalWeight } = this.core;
     return {
-      type: "prefilter",
-      params: {
-        cols: this.cols,
-        metric: this.metric.name,
-        p: this.metric.p,
-        m: this.m,
-        halving: this.halvingStages,
-        filterFeatures: c.filterFeatures,
-        categorical: c.categorical,
-        categoricalWeight: c.categoricalWeight,
-      },
-      arrays: { data: c.data, rowIds: c.rowIds, primaryValues: c.primaryValues, scores: c.scores },
+      kind: "prefilter",
+      version: STATE_VERSION,
+      params: { rows: this.rows, cols: this.cols, metric: this.metric.name, p: this.metric.p, m: this.m, halving: this.halvingStages, filterFeatures, categorical, categoricalWeight },
+      arrays: { data, rowIds, primaryValues, scores },
     };
+  }
+
+  sharedState(): PrefilterState {
+    // in place: indexes made by withSettings() share this core
+    Object.assign(this.core, shareArrays(this.state().arrays));
+    return this.state();
   }
 
   protected queryCost(k: number): number {

@@ -40,7 +40,8 @@ function run(task: Task): void {
 
 parentPort!.on("message", (msg: { type: string; id: number; state?: IndexState }) => {
   if (msg.type === "register") {
-    indexes.set(msg.id, indexFromState(msg.state!));
+    // the main thread's own index, checked when it was built or loaded
+    indexes.set(msg.id, indexFromState(msg.state!, { trusted: true }));
     return;
   }
   if (msg.type === "free") {

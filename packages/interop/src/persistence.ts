@@ -1,12 +1,28 @@
 /**
- * Saving and loading fitted indexes and estimators as one Arrow IPC file. The
- * file is a table with one row per array (name, dtype, length, raw bytes padded
- * to 8 bytes) and schema metadata holding the format name, its version and the
- * parameters as JSON. Loading maps the arrays as views of the file bytes where
- * they are aligned, so a loaded tree answers queries without a rebuild.
+ * Saving and loading fitted indexes and estimators. A knnkit file (format
+ * version 2, little-endian) is:
+ *
+ *   0   8  magic: 0x89 "KNNKIT" "\n"
+ *   8   4  u32 format version (2)
+ *   12  4  u32 header length H in bytes
+ *   16  8  u64 payload length P in bytes
+ *   24  4  u32 xxHash32 of every byte after the first 32 (header and payload)
+ *   28  4  u32 zero
+ *   32     the header: UTF-8 JSON, padded with spaces to a multiple of 8
+ *          { object: "index" | "estimator", state: the state without its
+ *            arrays, arrays: [{ name, dtype, length }, ...] }
+ *   ...    the payload: the arrays in header order, each padded with zeros to
+ *          a multiple of 8 bytes
+ *
+ * Loading checks, in order and before using or allocating anything the header
+ * claims: the magic, the version, the file length against H and P, the
+ * checksum, the header's JSON and its array list against P; then the arrays
+ * become views of the file bytes (no copy when they are 8-aligned) and the
+ * state is checked as a whole (checkIndexState, checkEstimatorState). Every
+ * failure is one KnnInputError. Saving reads the state's arrays and changes
+ * nothing. Version 1 files (Arrow IPC, no checksum) are refused by name.
  */
-import { readFileSync, writeFileSync } from "node:fs";
-import { Binary, Int32, RecordBatch, Schema, Table, tableToIPC, Type, Utf8, vectorFromArray } from "apache-arrow";
+import { closeSync, fstatSync, openSync, readSync, writeSync } from "node:fs";
 import {
   KnnIndex,
   KnnInputError,
@@ -19,18 +35,38 @@ import {
   NearestNeighbors,
 } from "@knnkit/core";
 import { readIPC } from "./arrow.js";
+import { Xxh32 } from "./checksum.js";
 
 export const FORMAT = "knnkit";
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
+const MAGIC = [0x89, 0x4b, 0x4e, 0x4e, 0x4b, 0x49, 0x54, 0x0a]; // \x89 K N N K I T \n
+const PREFIX = 32;
 
 type Estimator = NearestNeighbors | KNeighborsClassifier | KNeighborsRegressor;
 type AnyArray = Float64Array | Float32Array | Int32Array | Uint8Array;
-const DTYPES: Record<string, new (b: ArrayBufferLike, o: number, n: number) => AnyArray> = {
-  float64: Float64Array,
-  float32: Float32Array,
-  int32: Int32Array,
-  uint8: Uint8Array,
-};
+type ArrayCtor = Float64ArrayConstructor | Float32ArrayConstructor | Int32ArrayConstructor | Uint8ArrayConstructor;
+const DTYPES: Record<string, ArrayCtor> = { float64: Float64Array, float32: Float32Array, int32: Int32Array, uint8: Uint8Array };
+
+export interface LoadOptions {
+  /**
+   * Skip the checksum and the checks of the state (the prefix, the header and
+   * the array bounds are still checked). Only for files this process wrote;
+   * the load benchmark uses it to measure what the checks cost.
+   */
+  trusted?: boolean;
+}
+
+interface ArrayEntry {
+  name: string;
+  dtype: string;
+  length: number;
+}
+
+interface Header {
+  object: "index" | "estimator";
+  state: Record<string, unknown>;
+  arrays: ArrayEntry[];
+}
 
 function dtypeName(a: AnyArray): string {
   if (a instanceof Float64Array) return "float64";
@@ -43,105 +79,220 @@ function isEstimator(x: unknown): x is Estimator {
   return x instanceof NearestNeighbors || x instanceof KNeighborsClassifier || x instanceof KNeighborsRegressor;
 }
 
-/** The bytes of the file for an index or a fitted estimator. */
-export function serialize(obj: KnnIndex | Estimator): Uint8Array {
-  const arrays: Record<string, AnyArray> = {};
-  let header: Record<string, unknown>;
+const pad8 = (n: number): number => Math.ceil(n / 8) * 8;
+
+function bytesOf(a: AnyArray): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/** The file's pieces for an index or estimator: the 32-byte prefix (checksum filled in), then the parts to write in order. */
+function layout(obj: KnnIndex | Estimator): { prefix: Uint8Array; parts: Uint8Array[]; size: number } {
+  let arrays: [string, AnyArray][];
+  let header: Header;
   if (isEstimator(obj)) {
-    const { index, codes, values, ...rest } = obj.toState();
-    for (const [k, a] of Object.entries(index.arrays)) arrays[`index.${k}`] = a;
-    if (codes) arrays.codes = codes;
-    if (values) arrays.values = values;
-    header = { kind: "estimator", state: rest, index: { type: index.type, params: index.params } };
+    const { index, ...rest } = obj.toState();
+    const { arrays: indexArrays, ...indexRest } = index;
+    arrays = Object.entries(indexArrays).map(([k, a]) => [`index.${k}`, a as AnyArray]);
+    const state: Record<string, unknown> = { ...rest, index: indexRest };
+    for (const target of ["codes", "values"]) {
+      if (state[target] !== undefined) {
+        arrays.push([target, state[target] as AnyArray]);
+        delete state[target];
+      }
+    }
+    header = { object: "estimator", state, arrays: [] };
   } else if (obj instanceof KnnIndex) {
-    const state = obj.sharedState();
-    for (const [k, a] of Object.entries(state.arrays)) arrays[`index.${k}`] = a;
-    header = { kind: "index", index: { type: state.type, params: state.params } };
+    const { arrays: indexArrays, ...rest } = obj.state();
+    arrays = Object.entries(indexArrays).map(([k, a]) => [`index.${k}`, a as AnyArray]);
+    header = { object: "index", state: rest, arrays: [] };
   } else {
     throw new KnnInputError("save() takes a knnkit index or a fitted estimator");
   }
-  const names = Object.keys(arrays);
-  const blobs = names.map((n) => {
-    const a = arrays[n];
-    const padded = new Uint8Array(Math.ceil(a.byteLength / 8) * 8);
-    padded.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-    return padded;
-  });
-  const table = new Table({
-    name: vectorFromArray(names, new Utf8()),
-    dtype: vectorFromArray(names.map((n) => dtypeName(arrays[n])), new Utf8()),
-    length: vectorFromArray(names.map((n) => arrays[n].length), new Int32()),
-    bytes: vectorFromArray(blobs, new Binary()),
-  });
-  const metadata = new Map([
-    ["format", FORMAT],
-    ["version", String(FORMAT_VERSION)],
-    ["header", JSON.stringify(header)],
-  ]);
-  const schema = new Schema(table.schema.fields, metadata);
-  const withMeta = new Table(schema, table.batches.map((b) => new RecordBatch(schema, b.data)));
-  return tableToIPC(withMeta, "file");
+  header.arrays = arrays.map(([name, a]) => ({ name, dtype: dtypeName(a), length: a.length }));
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const head = new Uint8Array(pad8(json.length)).fill(0x20);
+  head.set(json);
+  const parts: Uint8Array[] = [head];
+  let payload = 0;
+  for (const [, a] of arrays) {
+    parts.push(bytesOf(a));
+    const gap = pad8(a.byteLength) - a.byteLength;
+    if (gap > 0) parts.push(new Uint8Array(gap));
+    payload += pad8(a.byteLength);
+  }
+  const hash = new Xxh32();
+  for (const part of parts) hash.update(part);
+  const prefix = new Uint8Array(PREFIX);
+  const view = new DataView(prefix.buffer);
+  prefix.set(MAGIC);
+  view.setUint32(8, FORMAT_VERSION, true);
+  view.setUint32(12, json.length, true);
+  view.setUint32(16, payload % 2 ** 32, true);
+  view.setUint32(20, Math.floor(payload / 2 ** 32), true);
+  view.setUint32(24, hash.digest(), true);
+  return { prefix, parts, size: PREFIX + head.length + payload };
 }
 
-/** Rebuilds an index or estimator from file bytes (views where aligned). */
-export function deserialize(bytes: Uint8Array): KnnIndex | Estimator {
-  const table = readIPC(bytes);
-  const meta = table.schema.metadata;
-  if (meta.get("format") !== FORMAT) {
-    throw new KnnInputError("not a knnkit file: the Arrow schema has no knnkit format marker");
+/** The bytes of the file for an index or a fitted estimator. */
+export function serialize(obj: KnnIndex | Estimator): Uint8Array {
+  const { prefix, parts, size } = layout(obj);
+  const out = new Uint8Array(size);
+  out.set(prefix);
+  let at = PREFIX;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
   }
-  const version = Number(meta.get("version"));
-  if (version !== FORMAT_VERSION) {
-    throw new KnnInputError(`knnkit file version ${meta.get("version")} is not supported (this build reads version ${FORMAT_VERSION})`);
-  }
-  const header = JSON.parse(meta.get("header") ?? "{}") as {
-    kind: "index" | "estimator";
-    index: { type: string; params: Record<string, unknown> };
-    state?: Omit<EstimatorState, "index" | "codes" | "values">;
-  };
-  const arrays: Record<string, AnyArray> = {};
-  const names = table.getChild("name");
-  const dtypes = table.getChild("dtype");
-  const lengths = table.getChild("length");
-  const blobs = table.getChild("bytes");
-  if (!names || !dtypes || !lengths || !blobs || blobs.type.typeId !== Type.Binary) {
-    throw new KnnInputError("knnkit file is missing its array columns (truncated or foreign)");
-  }
-  for (let i = 0; i < table.numRows; i++) {
-    const name = String(names.get(i));
-    const Ctor = DTYPES[String(dtypes.get(i))];
-    if (!Ctor) throw new KnnInputError(`knnkit file: array ${name} has unknown dtype ${String(dtypes.get(i))}`);
-    const length = Number(lengths.get(i));
-    const blob = blobs.get(i) as Uint8Array;
-    const size = (Ctor as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
-    if (blob.byteLength < length * size) throw new KnnInputError(`knnkit file: array ${name} is truncated`);
-    arrays[name] =
-      blob.byteOffset % size === 0 ? new Ctor(blob.buffer, blob.byteOffset, length) : new Ctor(blob.slice(0, length * size).buffer, 0, length);
-  }
-  const indexArrays: IndexState["arrays"] = {};
-  for (const [k, a] of Object.entries(arrays)) if (k.startsWith("index.")) indexArrays[k.slice(6)] = a;
-  const index: IndexState = { type: header.index.type, params: header.index.params, arrays: indexArrays };
+  return out;
+}
+
+/** Writes the file for an index or a fitted estimator (the arrays go to the file directly, without a copy). */
+export function save(obj: KnnIndex | Estimator, path: string): void {
+  const { prefix, parts } = layout(obj);
+  const fd = openSync(path, "w");
   try {
-    if (header.kind === "index") return indexFromState(index);
-    if (header.kind === "estimator" && header.state) {
-      return estimatorFromState({
-        ...(header.state as EstimatorState),
-        index,
-        codes: arrays.codes as Int32Array | undefined,
-        values: arrays.values as Float64Array | undefined,
-      });
+    for (const part of [prefix, ...parts]) {
+      for (let at = 0; at < part.length; ) at += writeSync(fd, part, at, Math.min(part.length - at, 1 << 30));
     }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads a file: its prefix first, so a file that is not knnkit's (or is cut short) is refused before the rest is read. */
+export function load(path: string, options: LoadOptions = {}): KnnIndex | Estimator {
+  const fd = openSync(path, "r");
+  try {
+    const size = fstatSync(fd).size;
+    const prefix = new Uint8Array(Math.min(size, PREFIX));
+    readFully(fd, prefix, 0);
+    // a knnkit prefix is checked before the rest is read; an Arrow file is read whole to name its version
+    if (size >= PREFIX && !isArrow(prefix)) checkPrefix(prefix, size);
+    // size is the file's own, so this allocation is never larger than the file
+    const bytes = new Uint8Array(size);
+    bytes.set(prefix);
+    readFully(fd, bytes, prefix.length);
+    return deserialize(bytes, options);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readFully(fd: number, into: Uint8Array, from: number): void {
+  for (let at = from; at < into.length; ) {
+    const n = readSync(fd, into, at, Math.min(into.length - at, 1 << 30), at);
+    if (n === 0) throw new KnnInputError(`knnkit file: truncated while reading (${at} of ${into.length} bytes)`);
+    at += n;
+  }
+}
+
+function fail(message: string): never {
+  throw new KnnInputError(`knnkit file: ${message}`);
+}
+
+/** Magic, version and lengths against the file size; returns the header length. */
+function checkPrefix(bytes: Uint8Array, size: number): number {
+  if (MAGIC.some((b, i) => bytes[i] !== b)) {
+    if (isArrow(bytes)) fail(arrowMessage(bytes));
+    fail("not a knnkit file (it does not start with the knnkit marker)");
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, PREFIX);
+  const version = view.getUint32(8, true);
+  if (version !== FORMAT_VERSION) fail(`format version ${version} is not supported (this build reads version ${FORMAT_VERSION})`);
+  const headerLength = view.getUint32(12, true);
+  const payload = view.getUint32(16, true) + view.getUint32(20, true) * 2 ** 32;
+  const expected = PREFIX + pad8(headerLength) + payload;
+  if (size < expected) fail(`truncated: ${size} bytes, but its prefix describes ${expected}`);
+  if (size > expected) fail(`${size - expected} bytes follow the end its prefix describes (${expected} bytes)`);
+  if (view.getUint32(28, true) !== 0) fail("the prefix's reserved field is not zero");
+  return headerLength;
+}
+
+function isArrow(bytes: Uint8Array): boolean {
+  return new TextDecoder().decode(bytes.subarray(0, 6)) === "ARROW1";
+}
+
+/** Why a version 1 file (an Arrow IPC file) is refused; a full Arrow file is only read when the bytes are all there (deserialize). */
+function arrowMessage(bytes: Uint8Array): string {
+  let version: string | null = null;
+  try {
+    const meta = readIPC(bytes).schema.metadata;
+    if (meta.get("format") === FORMAT) version = meta.get("version") ?? "?";
+  } catch {
+    // a foreign or cut-short Arrow file
+  }
+  if (version === null) return "not a knnkit file (an Arrow IPC file without the knnkit marker)";
+  return `format version ${version} (Arrow IPC) is no longer read; this build reads version ${FORMAT_VERSION}. Load the file with the knnkit release that wrote it and save it again, or fit again`;
+}
+
+/** Rebuilds an index or estimator from file bytes (views of them where 8-aligned). */
+export function deserialize(input: Uint8Array, options: LoadOptions = {}): KnnIndex | Estimator {
+  if (input.length < PREFIX) {
+    if (isArrow(input)) fail(arrowMessage(input));
+    fail(`truncated or not a knnkit file: ${input.length} bytes, a knnkit file has at least ${PREFIX}`);
+  }
+  const headerLength = checkPrefix(input, input.length);
+  // one copy of unaligned bytes, so every array below can be a view
+  const bytes = input.byteOffset % 8 === 0 ? input : input.slice();
+  if (!options.trusted) {
+    const stored = new DataView(bytes.buffer, bytes.byteOffset, PREFIX).getUint32(24, true);
+    const actual = new Xxh32().update(bytes.subarray(PREFIX)).digest();
+    if (stored !== actual) fail(`checksum mismatch (stored ${hex(stored)}, computed ${hex(actual)}): the file is damaged`);
+  }
+  const header = readHeader(bytes.subarray(PREFIX, PREFIX + headerLength));
+  const arrays = viewArrays(bytes, PREFIX + pad8(headerLength), header.arrays);
+  const indexArrays: Record<string, AnyArray> = {};
+  for (const [name, a] of Object.entries(arrays)) if (name.startsWith("index.")) indexArrays[name.slice(6)] = a;
+  const restore = { trusted: options.trusted };
+  const { index, ...rest } = header.state;
+  if (header.object === "estimator" && (typeof index !== "object" || index === null)) fail("the estimator's header has no index");
+  try {
+    if (header.object === "index") return indexFromState({ ...header.state, arrays: indexArrays } as unknown as IndexState, restore);
+    const state = { ...rest, codes: arrays.codes, values: arrays.values, index: { ...(index as object), arrays: indexArrays } };
+    return estimatorFromState(state as unknown as EstimatorState, undefined, restore);
   } catch (e) {
-    if (e instanceof KnnInputError) throw e;
+    if (e instanceof KnnInputError) throw new KnnInputError(`knnkit file: ${e.message}`);
     throw new KnnInputError(`knnkit file is inconsistent: ${e instanceof Error ? e.message : String(e)}`);
   }
-  throw new KnnInputError(`knnkit file holds an unknown kind "${String(header.kind)}"`);
 }
 
-export function save(obj: KnnIndex | Estimator, path: string): void {
-  writeFileSync(path, serialize(obj));
+function hex(n: number): string {
+  return n.toString(16).padStart(8, "0");
 }
 
-export function load(path: string): KnnIndex | Estimator {
-  return deserialize(readFileSync(path));
+function readHeader(bytes: Uint8Array): Header {
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch (e) {
+    fail(`the header is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+  if (typeof header !== "object" || header === null || Array.isArray(header)) fail("the header is not a JSON object");
+  const h = header as Record<string, unknown>;
+  if (h.object !== "index" && h.object !== "estimator") fail(`the header names an unknown object "${String(h.object)}"`);
+  if (typeof h.state !== "object" || h.state === null || Array.isArray(h.state)) fail("the header has no state");
+  if (!Array.isArray(h.arrays)) fail("the header has no array list");
+  return h as unknown as Header;
+}
+
+/** Views of the payload's arrays, after checking each entry and that together they fill the payload exactly. */
+function viewArrays(bytes: Uint8Array, start: number, entries: unknown[]): Record<string, AnyArray> {
+  const payload = bytes.length - start;
+  const out: Record<string, AnyArray> = {};
+  let at = 0;
+  entries.forEach((entry, i) => {
+    const e = (typeof entry === "object" && entry !== null ? entry : {}) as Partial<ArrayEntry>;
+    const { name, dtype, length } = e;
+    if (typeof name !== "string") fail(`array entry ${i} has no name`);
+    if (Object.hasOwn(out, name)) fail(`array ${name} is listed twice`);
+    const Ctor = typeof dtype === "string" && Object.hasOwn(DTYPES, dtype) ? DTYPES[dtype] : undefined;
+    if (!Ctor) fail(`array ${name} has unknown dtype ${String(dtype)}`);
+    if (typeof length !== "number" || !Number.isInteger(length) || length < 0) fail(`array ${name} has an invalid length ${String(length)}`);
+    const size = length * Ctor.BYTES_PER_ELEMENT;
+    if (at + size > payload) fail(`array ${name} (${length} ${dtype} values) runs past the end of the payload (${payload} bytes)`);
+    out[name] = new Ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset + start + at, length);
+    at += pad8(size);
+  });
+  if (at !== payload) fail(`the arrays fill ${at} bytes of a ${payload}-byte payload`);
+  return out;
 }

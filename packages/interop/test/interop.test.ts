@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Float64, Int32, RecordBatch, Schema, Table, tableFromIPC, tableToIPC, vectorFromArray } from "apache-arrow";
+import { Float64, Int32, RecordBatch, Schema, Table, tableToIPC, vectorFromArray } from "apache-arrow";
 import { describe, expect, it } from "vitest";
 import {
   BallTree,
@@ -99,22 +99,28 @@ describe("persistence", () => {
     expect(Array.from((deserialize(serialize(nn)) as NearestNeighbors).kneighbors(Q).indices)).toEqual(Array.from(nn.kneighbors(Q).indices));
   });
 
-  it("foreign, truncated and newer files give clear errors", () => {
-    const path = join(dir, "tree.arrow");
+  it("foreign, truncated, old and newer files give clear errors", () => {
+    const path = join(dir, "tree.knnkit");
     save(KDTree.build(X), path);
     const bytes = readFileSync(path);
     const err = (b: Uint8Array, msg: RegExp) => {
       expect(() => deserialize(b)).toThrow(KnnInputError);
       expect(() => deserialize(b)).toThrow(msg);
     };
-    err(bytes.subarray(0, Math.floor(bytes.length / 2)), /not a readable Arrow IPC buffer|truncated/);
-    err(new TextEncoder().encode("hello, not arrow at all"), /not a readable Arrow IPC buffer/);
+    err(bytes.subarray(0, Math.floor(bytes.length / 2)), /truncated/);
+    err(new TextEncoder().encode("hello, not a knnkit file at all, but long enough"), /not a knnkit file/);
     err(matrixToIPC(X), /not a knnkit file/);
-    const t = tableFromIPC(bytes);
-    const meta = new Map(t.schema.metadata);
-    meta.set("version", "2");
-    const schema = new Schema(t.schema.fields, meta);
-    err(tableToIPC(new Table(schema, t.batches.map((b) => new RecordBatch(schema, b.data))), "file"), /version 2 is not supported/);
+    const newer = bytes.slice();
+    new DataView(newer.buffer).setUint32(8, 3, true);
+    err(newer, /format version 3 is not supported \(this build reads version 2\)/);
+    // a version 1 file: Arrow IPC with the knnkit marker in its schema metadata
+    const table = new Table({ name: vectorFromArray(["index.data"]) });
+    const meta = new Map([["format", "knnkit"], ["version", "1"], ["header", "{}"]]);
+    const schema = new Schema(table.schema.fields, meta);
+    const v1 = tableToIPC(new Table(schema, table.batches.map((b) => new RecordBatch(schema, b.data))), "file");
+    err(v1, /format version 1 \(Arrow IPC\) is no longer read.*save it again/);
+    writeFileSync(join(dir, "v1.arrow"), v1);
+    expect(() => load(join(dir, "v1.arrow"))).toThrow(/format version 1/);
     expect(() => load(join(dir, "missing.arrow"))).toThrow(/ENOENT/);
   });
 });
