@@ -33,11 +33,3 @@ def read_array(path: str) -> np.ndarray:
         return chunk.values.to_numpy(zero_copy_only=True).reshape(-1, width)
     return chunk.to_numpy(zero_copy_only=True)
 
-
-def read_array_table(table: pa.Table, name: str) -> np.ndarray:
-    """A column of a table as a numpy view (FixedSizeList columns as 2-D)."""
-    column = table.column(name)
-    chunk = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
-    if pa.types.is_fixed_size_list(chunk.type):
-        return chunk.values.to_numpy(zero_copy_only=True).reshape(-1, chunk.type.list_size)
-    return chunk.to_numpy(zero_copy_only=True)
