@@ -99,10 +99,15 @@ class Checker {
   ): InstanceType<C> {
     const a = arrays[name];
     if (a === undefined) this.fail(`array ${name} is missing`);
-    if (!types.some((T) => a instanceof T)) this.fail(`array ${name} must be a ${types.map((T) => T.name).join(" or ")}`);
+    if (!types.some((T) => a instanceof T)) this.fail(`array ${name} must be ${types.map((T) => T.name).join(" or ")}`);
     const n = (a as ArrayLike<number>).length;
     if (n !== length) this.fail(`array ${name} has ${n} values, expected ${length}`);
     return a as InstanceType<C>;
+  }
+
+  /** No array beyond the kind's own. */
+  only(arrays: Record<string, unknown>, names: readonly string[]): void {
+    for (const name of Object.keys(arrays)) if (!names.includes(name)) this.fail(`unexpected array ${name} (expected ${names.join(", ")})`);
   }
 
   data(arrays: Record<string, unknown>, rows: number, cols: number): Float64Array | Float32Array {
@@ -164,6 +169,7 @@ export function checkIndexState(state: unknown): asserts state is IndexState {
 }
 
 function checkBrute(c: Checker, params: Record<string, unknown>, arrays: Record<string, unknown>, rows: number, cols: number, metric: Metric): void {
+  c.only(arrays, ["data", "norms"]);
   const categorical = c.columns(params.categorical, "categorical", cols, true);
   if (categorical.length > 0 && metric.kind === MetricKind.Cosine) c.fail('categorical features cannot be combined with metric "cosine"');
   c.weight(params.categoricalWeight, categorical);
@@ -200,6 +206,7 @@ function checkTree(
   rows: number,
   cols: number,
 ): void {
+  c.only(arrays, ["data", "idxArray", "nodeStart", "nodeEnd", "isLeaf", "nodeBounds", "nodeRadius"]);
   const leafSize = c.int(params.leafSize, "leafSize", 1);
   const nodes = treeNodeCount(rows, leafSize);
   c.data(arrays, rows, cols);
@@ -239,6 +246,7 @@ function checkTree(
 }
 
 function checkPrefilter(c: Checker, params: Record<string, unknown>, arrays: Record<string, unknown>, rows: number, cols: number): void {
+  c.only(arrays, ["data", "rowIds", "primaryValues", "scores"]);
   c.int(params.m, "m", 1, rows);
   const filter = c.columns(params.filterFeatures, "filterFeatures", cols, false);
   if (filter.length === 0) c.fail("filterFeatures must name at least one column");

@@ -284,6 +284,7 @@ function viewArrays(bytes: Uint8Array, start: number, entries: unknown[]): Recor
     const e = (typeof entry === "object" && entry !== null ? entry : {}) as Partial<ArrayEntry>;
     const { name, dtype, length } = e;
     if (typeof name !== "string") fail(`array entry ${i} has no name`);
+    if (!name.startsWith("index.") && name !== "codes" && name !== "values") fail(`unexpected array ${name}`);
     if (Object.hasOwn(out, name)) fail(`array ${name} is listed twice`);
     const Ctor = typeof dtype === "string" && Object.hasOwn(DTYPES, dtype) ? DTYPES[dtype] : undefined;
     if (!Ctor) fail(`array ${name} has unknown dtype ${String(dtype)}`);

@@ -1,0 +1,308 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  BallTree,
+  BruteForce,
+  KDTree,
+  KNeighborsClassifier,
+  KNeighborsRegressor,
+  KnnIndex,
+  KnnInputError,
+  NearestNeighbors,
+  PrefilterIndex,
+  matrixView,
+  mulberry32,
+  type Matrix,
+} from "@knnkit/core";
+import { FORMAT_VERSION, deserialize, load, save, serialize } from "../src/index.js";
+import { xxh32 } from "../src/checksum.js";
+
+type Estimator = NearestNeighbors | KNeighborsClassifier | KNeighborsRegressor;
+type Saved = KnnIndex | Estimator;
+
+function random(rows: number, cols: number, seed: number, float32 = false): Matrix {
+  const rand = mulberry32(seed);
+  const data = float32 ? new Float32Array(rows * cols) : new Float64Array(rows * cols);
+  for (let i = 0; i < data.length; i++) data[i] = Math.round(rand() * 40) / 8; // ties on purpose
+  return matrixView(data, rows, cols);
+}
+
+const X = random(200, 3, 1);
+const Q = random(15, 3, 2);
+const labels = Array.from({ length: 200 }, (_, i) => (X.data[i * 3] > 2.5 ? 1 : X.data[i * 3 + 1] > 2 ? 2 : 0));
+
+function objects(m: Matrix): Record<string, () => Saved> {
+  const y = Array.from({ length: m.rows }, (_, i) => (m.data[i * m.cols] > 2.5 ? 1 : i % 4 === 0 ? 2 : 0));
+  return {
+    brute: () => BruteForce.build(m, { metric: "cosine" }),
+    kd_tree: () => KDTree.build(m, { leafSize: 4 }),
+    ball_tree: () => BallTree.build(m, { metric: "chebyshev", leafSize: 6 }),
+    prefilter: () => PrefilterIndex.build(m, { y, candidates: 0.5, halvingStages: Math.min(1, m.cols - 1), nFilterFeatures: Math.min(2, m.cols) }),
+    classifier: () => new KNeighborsClassifier({ nNeighbors: 3, weights: "distance" }).fit(m, y),
+    regressor: () => new KNeighborsRegressor({ nNeighbors: 2, algorithm: "ball_tree" }).fit(m, y.map((v, i) => v * 10 + i)),
+    nearest: () => new NearestNeighbors({ nNeighbors: 2, algorithm: "prefilter", candidates: 0.6 }).fit(m),
+  };
+}
+
+/** Everything an object answers for Q, as plain numbers (equal answers <=> equal arrays). */
+function answers(obj: Saved, q: Matrix): number[] {
+  if (obj instanceof KnnIndex) {
+    const r = obj.query(q, Math.min(3, obj.rows), { workers: 1 });
+    return [...r.indices, ...r.distances];
+  }
+  const r = obj.kneighbors(q, Math.min(2, obj.nSamplesFit));
+  const out = [...r.indices, ...r.distances];
+  if (obj instanceof KNeighborsClassifier) out.push(...(obj.predict(q) as number[]), ...obj.predictProba(q).data);
+  if (obj instanceof KNeighborsRegressor) out.push(...obj.predict(q));
+  return out;
+}
+
+function stateArrays(obj: Saved): Record<string, ArrayBufferView> {
+  if (obj instanceof KnnIndex) return { ...obj.state().arrays };
+  const { index, ...rest } = obj.toState();
+  const out: Record<string, ArrayBufferView> = { ...index.arrays };
+  if ("codes" in rest) out.codes = rest.codes;
+  if ("values" in rest) out.values = rest.values;
+  return out;
+}
+
+/** The file's parts, by the documented layout (see persistence.ts). */
+function decode(bytes: Uint8Array): { header: Record<string, unknown>; payload: Uint8Array } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const h = view.getUint32(12, true);
+  const start = 32 + Math.ceil(h / 8) * 8;
+  return { header: JSON.parse(new TextDecoder().decode(bytes.subarray(32, 32 + h))), payload: bytes.slice(start) };
+}
+
+/** A file with a correct checksum around any header and payload (a crafted file). */
+function encode(header: unknown, payload: Uint8Array, headerText = JSON.stringify(header)): Uint8Array {
+  const json = new TextEncoder().encode(headerText);
+  const padded = Math.ceil(json.length / 8) * 8;
+  const out = new Uint8Array(32 + padded + payload.length);
+  out.set([0x89, 0x4b, 0x4e, 0x4e, 0x4b, 0x49, 0x54, 0x0a]);
+  out.fill(0x20, 32, 32 + padded);
+  out.set(json, 32);
+  out.set(payload, 32 + padded);
+  const view = new DataView(out.buffer);
+  view.setUint32(8, FORMAT_VERSION, true);
+  view.setUint32(12, json.length, true);
+  view.setUint32(16, payload.length, true);
+  view.setUint32(24, xxh32(out.subarray(32)), true);
+  return out;
+}
+
+function refused(bytes: Uint8Array, message: RegExp): void {
+  let error: unknown = null;
+  try {
+    deserialize(bytes);
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(KnnInputError);
+  expect((error as Error).message).toMatch(message);
+}
+
+/** Edits a decoded header's index params (estimators keep them under state.index). */
+function params(header: Record<string, unknown>): Record<string, unknown> {
+  const state = header.state as Record<string, unknown>;
+  return ((state.index ?? state) as { params: Record<string, unknown> }).params;
+}
+
+function arrayEntry(header: Record<string, unknown>, name: string): { name: string; dtype: string; length: number } {
+  return (header.arrays as { name: string; dtype: string; length: number }[]).find((a) => a.name === name)!;
+}
+
+describe("saving", () => {
+  it("changes nothing: every array keeps its buffer and its bytes, and the object answers the same", () => {
+    const dir = mkdtempSync(join(tmpdir(), "knnkit-save-"));
+    const all = Object.entries(objects(X)).map(([name, make]) => [name, make()] as const);
+    // a loaded index too: its arrays are views of file bytes, not shared memory
+    all.push(["loaded kd_tree", deserialize(serialize(KDTree.build(X))) as KnnIndex]);
+    for (const [name, obj] of all) {
+      const before = answers(obj, Q);
+      const arrays = Object.entries(stateArrays(obj)).map(([k, a]) => [k, a, a.buffer, new Uint8Array(a.buffer, a.byteOffset, a.byteLength).slice()] as const);
+      serialize(obj);
+      save(obj, join(dir, `${name}.knnkit`));
+      const after = stateArrays(obj);
+      for (const [k, a, buffer, bytes] of arrays) {
+        expect(after[k], `${name}: ${k}`).toBe(a);
+        expect(after[k].buffer, `${name}: ${k}`).toBe(buffer);
+        expect(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), `${name}: ${k}`).toEqual(bytes);
+      }
+      expect(answers(obj, Q), name).toEqual(before);
+      expect(answers(load(join(dir, `${name}.knnkit`)), Q), name).toEqual(before);
+    }
+    expect(BruteForce.build(X).state().arrays.data).toBe(X.data);
+  });
+
+  it("save -> load answers exactly like the original, for every kind, estimator and dtype (property)", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 3, max: 120 }), fc.integer({ min: 1, max: 5 }), fc.boolean(), fc.integer({ min: 0, max: 1e6 }), (rows, cols, float32, seed) => {
+        const m = random(rows, cols, seed, float32);
+        const q = random(4, cols, seed + 1, float32);
+        for (const [name, make] of Object.entries(objects(m))) {
+          const obj = make();
+          const back = deserialize(serialize(obj));
+          expect(back.constructor).toBe(obj.constructor);
+          expect(answers(back, q), name).toEqual(answers(obj, q));
+        }
+      }),
+      { numRuns: 15 },
+    );
+  });
+});
+
+describe("crafted files are refused with a clear message", () => {
+  const tree = serialize(KDTree.build(X, { leafSize: 4 }));
+  const clf = serialize(new KNeighborsClassifier({ nNeighbors: 3 }).fit(X, labels));
+  const reg = serialize(new KNeighborsRegressor({ nNeighbors: 3 }).fit(X, labels));
+
+  it("a small file claiming 2^31 rows is refused before anything is allocated", () => {
+    const { header, payload } = decode(tree);
+    params(header).rows = 2 ** 31 - 1;
+    const before = process.memoryUsage().arrayBuffers;
+    refused(encode(header, payload), /kd_tree state: array data has 600 values, expected 6442450941/);
+    arrayEntry(header, "index.data").length = 2 ** 31;
+    refused(encode(header, payload), /array index.data \(2147483648 float64 values\) runs past the end of the payload/);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 << 20);
+  });
+
+  it("leaf flags all zero", () => {
+    const { header, payload } = decode(tree);
+    let at = 0; // isLeaf is found by walking the array list
+    for (const a of header.arrays as { name: string; dtype: string; length: number }[]) {
+      const size = a.length * ({ float64: 8, float32: 4, int32: 4, uint8: 1 } as Record<string, number>)[a.dtype];
+      if (a.name === "index.isLeaf") payload.fill(0, at, at + size);
+      at += Math.ceil(size / 8) * 8;
+    }
+    expect(at).toBe(payload.length);
+    refused(encode(header, payload), /isLeaf\[\d+\] is 0, but node \d+ is a leaf/);
+  });
+
+  it("class codes out of range, a short values array, missing arrays", () => {
+    const c = decode(clf);
+    const codesAt = c.payload.length - Math.ceil((200 * 4) / 8) * 8; // codes are the last array
+    new DataView(c.payload.buffer).setInt32(codesAt + 4 * 7, 9, true);
+    refused(encode(c.header, c.payload), /codes holds 9 at position 7, outside the 3 classes/);
+
+    const r = decode(reg);
+    arrayEntry(r.header, "values").length = 150;
+    refused(encode(r.header, r.payload.subarray(0, r.payload.length - 400)), /values has 150 entries, but the index has 200 rows/);
+
+    const t = decode(tree);
+    const list = t.header.arrays as { name: string; dtype: string; length: number }[];
+    const last = list.pop()!; // nodeRadius, empty for a KD-tree
+    expect(last.name).toBe("index.nodeRadius");
+    refused(encode(t.header, t.payload), /array nodeRadius is missing/);
+    t.header.arrays = list.filter((a) => a.name !== "index.nodeBounds").concat([last]);
+    refused(encode(t.header, t.payload), /the arrays fill \d+ bytes of a \d+-byte payload/);
+    const n = decode(clf);
+    (n.header.arrays as unknown[]).pop();
+    refused(encode(n.header, n.payload.subarray(0, n.payload.length - 800)), /codes must be an Int32Array/);
+  });
+
+  it("a truncated file, a header that is not JSON, another version, a bad checksum, odd array lists", () => {
+    refused(tree.subarray(0, tree.length - 8), /truncated: \d+ bytes, but its prefix describes \d+/);
+    refused(tree.subarray(0, 20), /truncated or not a knnkit file: 20 bytes/);
+    const extra = new Uint8Array(tree.length + 8);
+    extra.set(tree);
+    refused(extra, /8 bytes follow the end its prefix describes/);
+    const { header, payload } = decode(tree);
+    refused(encode(null, payload, "{ not json"), /the header is not valid JSON/);
+    refused(encode(null, payload, "[1, 2]"), /the header is not a JSON object/);
+    refused(encode({ ...header, object: "graph" }, payload), /unknown object "graph"/);
+    const v3 = tree.slice();
+    new DataView(v3.buffer).setUint32(8, 3, true);
+    refused(v3, /format version 3 is not supported \(this build reads version 2\)/);
+    const flipped = tree.slice();
+    flipped[tree.length - 100] ^= 1;
+    refused(flipped, /checksum mismatch \(stored [0-9a-f]{8}, computed [0-9a-f]{8}\): the file is damaged/);
+    arrayEntry(header, "index.data").dtype = "float16";
+    refused(encode(header, payload), /array index.data has unknown dtype float16/);
+    arrayEntry(header, "index.data").dtype = "float32";
+    arrayEntry(header, "index.data").length = 1200;
+    refused(encode(header, payload), /array data has 1200 values, expected 600/);
+    const again = decode(tree);
+    (again.header.arrays as unknown[]).push({ name: "index.data", dtype: "uint8", length: 0 });
+    refused(encode(again.header, again.payload), /array index.data is listed twice/);
+    const v7 = decode(tree);
+    (v7.header.state as Record<string, unknown>).version = 7;
+    refused(encode(v7.header, v7.payload), /kd_tree state: version 7 is not supported/);
+  });
+
+  it("trusted loading skips the checksum, but never the bounds", () => {
+    const flipped = tree.slice();
+    flipped[tree.length - 100] ^= 1;
+    expect(deserialize(flipped, { trusted: true })).toBeInstanceOf(KDTree);
+    const { header, payload } = decode(tree);
+    arrayEntry(header, "index.data").length = 2 ** 31;
+    expect(() => deserialize(encode(header, payload), { trusted: true })).toThrow(/runs past the end of the payload/);
+  });
+});
+
+describe("random damage", () => {
+  const cases = { ...objects(X) };
+  const queries = random(6, 3, 7);
+
+  /** Loads damaged bytes: a KnnInputError, or an object; any other error fails the test. */
+  function attempt(bytes: Uint8Array): Saved | null {
+    try {
+      return deserialize(bytes);
+    } catch (e) {
+      if (!(e instanceof KnnInputError)) throw e;
+      return null;
+    }
+  }
+
+  for (const [name, make] of Object.entries(cases)) {
+    it(`${name}: 100 byte flips and 100 truncations are refused or answer exactly like the original`, () => {
+      const obj = make();
+      const bytes = serialize(obj);
+      const expected = answers(obj, queries);
+      const rand = mulberry32(name.length * 7919 + 13);
+      let loaded = 0;
+      for (let t = 0; t < 100; t++) {
+        const damaged = bytes.slice();
+        const at = Math.floor(rand() * bytes.length);
+        damaged[at] = (damaged[at] + 1 + Math.floor(rand() * 255)) & 255;
+        const back = attempt(damaged);
+        if (back) {
+          loaded++;
+          expect(answers(back, queries)).toEqual(expected);
+        }
+      }
+      for (let t = 0; t < 100; t++) expect(attempt(bytes.subarray(0, Math.floor(rand() * bytes.length)))).toBeNull();
+      expect(loaded).toBe(0); // the checksum catches every single-byte change
+    });
+
+    it(`${name}: 100 byte flips behind a recomputed checksum are refused, or load and answer without any other error`, () => {
+      const bytes = serialize(make());
+      const rand = mulberry32(name.length * 104729 + 1);
+      let refusedCount = 0;
+      for (let t = 0; t < 100; t++) {
+        const damaged = bytes.slice();
+        const at = 32 + Math.floor(rand() * (bytes.length - 32));
+        damaged[at] = (damaged[at] + 1 + Math.floor(rand() * 255)) & 255;
+        new DataView(damaged.buffer).setUint32(24, xxh32(damaged.subarray(32)), true);
+        const back = attempt(damaged);
+        if (back === null) refusedCount++;
+        else expect(answers(back, queries).length).toBe(answers(make(), queries).length);
+      }
+      expect(refusedCount).toBeGreaterThan(0);
+    });
+  }
+});
+
+it("a saved file on disk is refused by load() with the same messages", () => {
+  const dir = mkdtempSync(join(tmpdir(), "knnkit-load-"));
+  const bytes = serialize(KDTree.build(X));
+  writeFileSync(join(dir, "cut.knnkit"), bytes.subarray(0, 100));
+  expect(() => load(join(dir, "cut.knnkit"))).toThrow(/truncated: 100 bytes, but its prefix describes/);
+  writeFileSync(join(dir, "foreign.bin"), new Uint8Array(1000).fill(7));
+  expect(() => load(join(dir, "foreign.bin"))).toThrow(/not a knnkit file/);
+  writeFileSync(join(dir, "tiny.bin"), new Uint8Array(3));
+  expect(() => load(join(dir, "tiny.bin"))).toThrow(KnnInputError);
+});
