@@ -5,6 +5,7 @@
  *   node --import tsx notebooks/run_pyodide.ts IN.ipynb OUT.ipynb
  */
 import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { loadKnnkitPyodide } from "@knnkit/interop";
 
 interface Cell {
@@ -16,7 +17,7 @@ interface Cell {
 
 const [input, output] = process.argv.slice(2);
 const nb = JSON.parse(readFileSync(input, "utf8")) as { cells: Cell[] };
-const { pyodide } = await loadKnnkitPyodide();
+const { pyodide } = await loadKnnkitPyodide({ packageDir: join(import.meta.dirname, "../packages/python/src") });
 let count = 0;
 for (const cell of nb.cells) {
   if (cell.cell_type !== "code") continue;

@@ -14,7 +14,7 @@ let host: KnnkitPyodide;
 let results: Record<string, Record<string, unknown>>;
 
 beforeAll(async () => {
-  host = await loadKnnkitPyodide();
+  host = await loadKnnkitPyodide({ packageDir: join(ROOT, "packages/python/src") });
   host.pyodide.FS.writeFile("/home/pyodide/cases.py", readFileSync(join(ROOT, "packages/python/tests/cases.py")));
   const json = host.pyodide.runPython(`
 import sys, json
@@ -70,7 +70,7 @@ json.dumps({"platform": sys.platform, "backend": get_backend().name, "sklearn": 
   });
 
   it("the engine reads query rows from WebAssembly memory without a copy", () => {
-    host.engine.lastQueryWasView = false;
+    host.transport.lastQueryWasView = false;
     host.pyodide.runPython(`
 import array, knnkit
 X = memoryview(array.array("d", [0, 0, 1, 1, 2, 2, 3, 3])).cast("B").cast("d", [4, 2])
@@ -79,7 +79,7 @@ Q = memoryview(array.array("d", [0.9, 0.9])).cast("B").cast("d", [1, 2])
 dist, ind = tree.query(Q, k=2)
 assert ind.tolist() == [[1, 0]], ind.tolist()
 `);
-    expect(host.engine.lastQueryWasView).toBe(true);
+    expect(host.transport.lastQueryWasView).toBe(true);
   });
 
   it("pickling round-trips through the persistence format inside Pyodide", () => {

@@ -11,7 +11,7 @@ import { loadKnnkitPyodide } from "@knnkit/interop";
 
 const ROOT = join(import.meta.dirname, "../../..");
 const t0 = performance.now();
-const host = await loadKnnkitPyodide();
+const host = await loadKnnkitPyodide({ packageDir: join(ROOT, "packages/python/src") });
 const startup = performance.now() - t0;
 const py = host.pyodide;
 const out = JSON.parse(
@@ -28,7 +28,7 @@ for _ in range(300):
 echo = []
 for _ in range(5):
     t = time.perf_counter()
-    back = knnkit_engine.echo(Q).to_memoryview()
+    back = knnkit_engine.call("echo", "{}", {"X": Q}).arrays.X.to_memoryview()
     echo.append(time.perf_counter() - t)
 assert back.nbytes == Q.nbytes
 query = []

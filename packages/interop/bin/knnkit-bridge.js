@@ -1,4 +1,5 @@
 #!/usr/bin/env node
 import { runBridge } from "../dist/bridge.js";
 
-runBridge(process.stdin, process.stdout);
+const workdir = process.argv.find((a) => a.startsWith("--workdir="))?.slice("--workdir=".length);
+runBridge(process.stdin, process.stdout, workdir);

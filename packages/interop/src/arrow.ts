@@ -18,6 +18,7 @@ import {
   Float32,
   Float64,
   Int32,
+  Uint8,
   makeData,
   makeVector,
   Table,
@@ -143,9 +144,10 @@ export function readIPC(bytes: Uint8Array): Table {
 }
 
 /** A vector over a typed array (no copy). */
-export function typedVector(a: Float64Array | Float32Array | Int32Array): Vector {
+export function typedVector(a: Float64Array | Float32Array | Int32Array | Uint8Array): Vector {
   if (a instanceof Float64Array) return makeVector(makeData({ type: new Float64(), length: a.length, data: a }));
   if (a instanceof Float32Array) return makeVector(makeData({ type: new Float32(), length: a.length, data: a }));
+  if (a instanceof Uint8Array) return makeVector(makeData({ type: new Uint8(), length: a.length, data: a }));
   return makeVector(makeData({ type: new Int32(), length: a.length, data: a }));
 }
 

@@ -1,212 +1,123 @@
 /**
- * The bridge server: one long-lived Node process serving one Python client.
+ * The IPC transport: one long-lived Node process serving one Python client.
  * Control messages are JSON lines on stdin (requests) and stdout (answers);
- * arrays travel as Arrow IPC files in a RAM-backed directory chosen by the
- * client (/dev/shm where it exists): a request names the files holding its
- * input arrays and the path prefix for its outputs. A matrix is a one-column
- * table of FixedSizeList<Float32|Float64>, read here as a view.
+ * arrays travel as Arrow IPC files in a directory chosen by the client: a
+ * request names the files holding its inputs and the path prefix for its
+ * outputs. The transport only moves bytes: every operation is the Engine's.
  *
- * Every error is answered ({ ok: false, error: { type, message } }); the server
- * keeps serving. Fitted objects stay here behind integer handles.
+ * Answers carry the request's id: { id, ok: true, result, arrays: {name: path} }
+ * or { id, ok: false, error: { code, message } }. Code "io" means the outputs
+ * could not be written (their partial files are removed). The server removes
+ * the client's directory (--workdir=DIR) when its input closes or its parent dies.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import { Table, tableToIPC, Type } from "apache-arrow";
-import {
-  KNeighborsClassifier,
-  KNeighborsRegressor,
-  KnnIndex,
-  KnnInputError,
-  NotFittedError,
-  type Matrix,
-} from "@knnkit/core";
+import { KnnInputError, type Matrix } from "@knnkit/core";
 import { matrixToVector, readIPC, tableToMatrix, typedVector } from "./arrow.js";
-import { describeFitted, fitByName, type Fitted } from "./fitted.js";
-import { load, save } from "./persistence.js";
-
+import { Engine, EngineError, errorCode, type EngineArray, type EngineInputs, type Labels } from "./engine.js";
 
 interface Request {
   id: number;
   op: string;
-  handle?: number;
-  kind?: string;
-  params?: Record<string, unknown>;
   inputs?: Record<string, string>;
   out?: string;
-  k?: number;
-  radius?: number;
-  sort?: boolean;
-  countOnly?: boolean;
-  path?: string;
+  [field: string]: unknown;
 }
 
-type Arrays = Record<string, Float64Array | Float32Array | Int32Array | Matrix>;
-
-interface Answer {
-  result?: Record<string, unknown>;
-  arrays?: Arrays;
+function readTable(path: string): Table {
+  return readIPC(readFileSync(path));
 }
 
-export class BridgeState {
-  private objects = new Map<number, Fitted>();
-  private nextHandle = 1;
-
-  handle(req: Request): Answer {
-    switch (req.op) {
-      case "ping":
-        return { result: { pid: process.pid } };
-      case "fit":
-        return this.fit(req);
-      case "kneighbors":
-        return this.kneighbors(req);
-      case "radius":
-        return this.radius(req);
-      case "predict":
-        return this.predict(req);
-      case "predict_proba": {
-        const est = this.get(req, KNeighborsClassifier);
-        const p = est.predictProba(this.matrix(req, "X"));
-        return { arrays: { proba: { data: p.data, rows: p.rows, cols: p.cols } } };
-      }
-      case "save":
-        save(this.get(req), String(req.path));
-        return { result: {} };
-      case "load": {
-        const obj = load(String(req.path));
-        return { result: { handle: this.store(obj), ...describeFitted(obj) } };
-      }
-      case "free":
-        this.objects.delete(Number(req.handle));
-        return { result: {} };
-      case "count":
-        return { result: { objects: this.objects.size } };
-      case "echo": {
-        // transfer benchmark: read a matrix (as a view) and send it back
-        const t0 = performance.now();
-        const m = this.matrix(req, "X");
-        const t1 = performance.now();
-        // viewAtMs: wall clock (ms since the epoch) when the view was ready, to split the trip into its two ways
-        return { arrays: { X: m }, result: { readMs: t1 - t0, viewAtMs: performance.timeOrigin + t1, rows: m.rows, cols: m.cols } };
-      }
-      default:
-        throw new KnnInputError(`unknown request "${req.op}"`);
-    }
-  }
-
-  private store(obj: Fitted): number {
-    const h = this.nextHandle++;
-    this.objects.set(h, obj);
-    return h;
-  }
-
-  private get<T extends Fitted>(req: Request, Ctor?: abstract new (...a: never[]) => T): T {
-    const obj = this.objects.get(Number(req.handle));
-    if (!obj) throw new NotFittedError(`object ${req.handle}`);
-    if (Ctor && !(obj instanceof Ctor)) throw new KnnInputError(`object ${req.handle} does not support "${req.op}"`);
-    return obj as T;
-  }
-
-  private matrix(req: Request, name: string): Matrix {
-    const path = req.inputs?.[name];
-    if (!path) throw new KnnInputError(`request "${req.op}" needs the array ${name}`);
-    return tableToMatrix(readIPC(readFileSync(path)));
-  }
-
-  private optionalMatrix(req: Request, name: string): Matrix | undefined {
-    return req.inputs?.[name] ? this.matrix(req, name) : undefined;
-  }
-
-  /** A target column: numbers (any numeric type). */
-  private vector(req: Request, name: string): Float64Array {
-    const path = req.inputs?.[name];
-    if (!path) throw new KnnInputError(`request "${req.op}" needs the array ${name}`);
-    const table: Table = readIPC(readFileSync(path));
-    const v = table.getChildAt(0);
-    if (!v || ![Type.Float, Type.Int].includes(v.type.typeId)) throw new KnnInputError(`${name} must be a numeric column`);
-    return Float64Array.from(v.toArray() as ArrayLike<number>, Number);
-  }
-
-  private fit(req: Request): Answer {
-    const X = this.matrix(req, "X");
-    const obj = fitByName(String(req.kind), (req.params ?? {}) as Record<string, never>, X, () => Array.from(this.vector(req, "y")));
-    return { result: { handle: this.store(obj), ...describeFitted(obj) } };
-  }
-
-  private kneighbors(req: Request): Answer {
-    const obj = this.get(req);
-    const Q = this.optionalMatrix(req, "X");
-    const k = Number(req.k);
-    let res;
-    if (obj instanceof KnnIndex) {
-      if (!Q) throw new KnnInputError("query needs X");
-      res = obj.query(Q, k);
-    } else res = obj.kneighbors(Q, k);
-    return { arrays: { indices: res.indices, distances: res.distances }, result: { rows: res.rows, k: res.k } };
-  }
-
-  private radius(req: Request): Answer {
-    const obj = this.get(req);
-    const Q = this.optionalMatrix(req, "X");
-    const r = Number(req.radius);
-    const options = { sortResults: Boolean(req.sort), countOnly: Boolean(req.countOnly) };
-    const res = obj instanceof KnnIndex ? obj.queryRadius(Q ?? fail("query_radius needs X"), r, options) : obj.radiusNeighbors(Q, r, options);
-    const arrays: Arrays = { offsets: res.offsets };
-    if (!options.countOnly) {
-      arrays.indices = res.indices;
-      arrays.distances = res.distances;
-    }
-    return { arrays, result: { rows: res.rows } };
-  }
-
-  private predict(req: Request): Answer {
-    const obj = this.get(req);
-    const Q = this.matrix(req, "X");
-    if (obj instanceof KNeighborsClassifier) return { arrays: { labels: Float64Array.from(obj.predict(Q) as number[]) } };
-    if (obj instanceof KNeighborsRegressor) return { arrays: { values: obj.predict(Q) } };
-    throw new KnnInputError(`object ${req.handle} cannot predict`);
-  }
+/** A target column: numbers (any numeric type) or strings. */
+function readLabels(path: string): Labels {
+  const v = readTable(path).getChildAt(0);
+  if (!v) throw new KnnInputError("y has no column");
+  if (v.nullCount > 0) throw new KnnInputError("y contains missing values");
+  if (v.type.typeId === Type.Float || v.type.typeId === Type.Int) return Float64Array.from(v.toArray() as ArrayLike<number>, Number);
+  if (v.type.typeId === Type.Utf8 || v.type.typeId === Type.LargeUtf8) return Array.from(v as Iterable<string>);
+  throw new KnnInputError(`y must hold numbers or strings, got ${String(v.type)}`);
 }
 
-function fail(message: string): never {
-  throw new KnnInputError(message);
+function readBytes(path: string): Uint8Array {
+  const v = readTable(path).getChildAt(0);
+  if (!v || v.type.typeId !== Type.Int || v.type.bitWidth !== 8) throw new KnnInputError("bytes must be a uint8 column");
+  return v.toArray() as Uint8Array;
 }
 
-/** Writes each array as its own one-column Arrow IPC file `${prefix}.${name}.arrow`. */
-function writeArrays(prefix: string, arrays: Arrays): Record<string, string> {
+/** The request's input files as the engine's inputs. */
+function readInputs(paths: Record<string, string>): EngineInputs {
+  const inputs: EngineInputs = {};
+  for (const [name, path] of Object.entries(paths)) {
+    if (name === "X") inputs.X = tableToMatrix(readTable(path));
+    else if (name === "y") inputs.y = readLabels(path);
+    else if (name === "bytes") inputs.bytes = readBytes(path);
+    else throw new KnnInputError(`unknown input array "${name}"`);
+  }
+  return inputs;
+}
+
+/** Writes each array as its own one-column Arrow IPC file `${prefix}.${name}.arrow`; on failure removes what it wrote. */
+function writeArrays(prefix: string, arrays: Record<string, EngineArray>): Record<string, string> {
   const paths: Record<string, string> = {};
-  for (const [name, a] of Object.entries(arrays)) {
-    const vector = ArrayBuffer.isView(a) ? typedVector(a as Float64Array) : matrixToVector(a as Matrix);
-    const path = `${prefix}.${name}.arrow`;
-    writeFileSync(path, tableToIPC(new Table({ [name]: vector }), "file"));
-    paths[name] = path;
+  try {
+    for (const [name, a] of Object.entries(arrays)) {
+      const vector = ArrayBuffer.isView(a) ? typedVector(a) : matrixToVector(a as Matrix);
+      const path = `${prefix}.${name}.arrow`;
+      paths[name] = path;
+      writeFileSync(path, tableToIPC(new Table({ [name]: vector }), "file"));
+    }
+  } catch (e) {
+    for (const path of Object.values(paths)) {
+      try {
+        unlinkSync(path);
+      } catch {
+        // never written
+      }
+    }
+    throw new EngineError("io", `could not write the answer's arrays: ${e instanceof Error ? e.message : String(e)}`);
   }
   return paths;
 }
 
-export function errorType(e: unknown): string {
-  if (e instanceof NotFittedError) return "NotFittedError";
-  if (e instanceof KnnInputError) return "KnnInputError";
-  return e instanceof Error ? e.name : "Error";
+/** Answers one request line (never throws). */
+export function answer(engine: Engine, line: string): string {
+  let id: number | null = null;
+  try {
+    const req = JSON.parse(line) as Request;
+    id = typeof req.id === "number" ? req.id : null;
+    const { op, inputs, out, id: _id, ...fields } = req;
+    const t0 = performance.now();
+    const decoded = readInputs(inputs ?? {});
+    const readMs = performance.now() - t0;
+    const { result, arrays } = engine.call(op, fields, decoded);
+    if (op === "echo") result.readMs = readMs;
+    const names = Object.keys(arrays);
+    if (names.length > 0 && typeof out !== "string") throw new KnnInputError(`request "${op}" has arrays to answer but no "out" prefix`);
+    const paths = names.length > 0 ? writeArrays(out as string, arrays) : undefined;
+    return JSON.stringify({ id, ok: true, result, arrays: paths });
+  } catch (e) {
+    const message = e instanceof SyntaxError ? `the request is not valid JSON (${e.message})` : e instanceof Error ? e.message : String(e);
+    const code = e instanceof SyntaxError ? "input" : errorCode(e);
+    return JSON.stringify({ id, ok: false, error: { code, message } });
+  }
 }
 
-/** Serves requests from `input` until it ends. */
-export function runBridge(input: Readable, output: Writable): void {
-  const state = new BridgeState();
+/** Serves requests from `input` until it ends; removes `workdir` then, or when the parent process dies. */
+export function runBridge(input: Readable, output: Writable, workdir?: string): void {
+  const engine = new Engine();
+  const finish = (): never => {
+    if (workdir) rmSync(workdir, { recursive: true, force: true });
+    process.exit(0);
+  };
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) finish();
+  }, 1000).unref();
   const lines = createInterface({ input, crlfDelay: Infinity });
   lines.on("line", (line) => {
-    if (!line.trim()) return;
-    let id: number | null = null;
-    try {
-      const req = JSON.parse(line) as Request;
-      id = req.id;
-      const answer = state.handle(req);
-      const arrays = answer.arrays && req.out ? writeArrays(req.out, answer.arrays) : undefined;
-      output.write(JSON.stringify({ id, ok: true, result: answer.result ?? {}, arrays }) + "\n");
-    } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      output.write(JSON.stringify({ id, ok: false, error: { type: errorType(e), message } }) + "\n");
-    }
+    if (line.trim()) output.write(answer(engine, line) + "\n");
   });
-  lines.on("close", () => process.exit(0));
+  lines.on("close", finish);
 }

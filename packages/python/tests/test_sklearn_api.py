@@ -69,5 +69,5 @@ def test_prefilter_from_python(rng):
     assert_array_equal(full.kneighbors(Q)[1], exact.kneighbors(Q)[1])
     approx = knnkit.KNeighborsClassifier(5, algorithm="prefilter", candidates=0.2, n_filter_features=2).fit(X, y)
     assert approx.score(Q, (Q[:, 0] > 0.5).astype(int)) > 0.8
-    with pytest.raises(ValueError, match="apply to algorithm='prefilter' only"):
+    with pytest.raises(ValueError, match='only applies to algorithm "prefilter"'):
         knnkit.KNeighborsClassifier(candidates=0.2).fit(X, y)

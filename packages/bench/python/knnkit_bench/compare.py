@@ -1,6 +1,6 @@
 """The comparison harness: knnkit against scikit-learn and the best peers, side by side.
 
-    pnpm compare -- [--quick] [--full]      (or python -m knnkit.compare, or
+    pnpm compare -- [--quick] [--full]      (or
     PYTHONPATH=packages/bench/python .venv/bin/python -m knnkit_bench.compare)
                              [--quick] [--full] [--datasets digits,W1] [--engines ...]
                              [--k 10] [--repeats 3] [--out report] [--data file --target col]
@@ -551,7 +551,7 @@ def table(rows) -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="knnkit.compare", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(prog="knnkit_bench.compare", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--datasets", default=",".join(list(REAL) + SYNTHETIC))
     ap.add_argument("--engines", default=None, help="comma-separated engine names (knnkit ones start with brute/kd_tree/ball_tree/prefilter)")
     ap.add_argument("--quick", action="store_true", help="tiny sizes and one repeat (the test suite)")

@@ -1,91 +1,86 @@
-"""scikit-learn-compatible estimators computed by the knnkit engine."""
+"""scikit-learn's neighbours estimators, computed by the knnkit engine.
+
+One implementation for every backend: parameters are forwarded to the engine
+as they are (it checks them and answers with the error scikit-learn raises).
+"""
 
 from __future__ import annotations
 
-import os
-
-import numpy as np
-from scipy import sparse
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
-
+from . import _arrays as arr
 from ._backend import default_backend
-from ._params import NeighborsParams, WeightedParams, engine_params
+from ._base import BaseEstimator, ClassifierMixin, RegressorMixin, fit_input, fitted_remote, query_input
 from ._remote import Remote
 
-class _NeighborsBase(BaseEstimator):
+
+class _Neighbors(BaseEstimator):
     _kind = ""
 
-    def _engine_params(self, n_neighbors):
-        return engine_params(self, n_neighbors)
-
-    def _fit(self, X, y=None, kind=None):
-        self._remote = Remote(self._backend_name(), kind or self._kind, self._engine_params(self.n_neighbors), X, y)
-        info = self._remote.info
-        self._fit_method = info.get("algorithm")
-        self.n_samples_fit_ = X.shape[0]
-        self.effective_metric_ = "euclidean" if self.metric == "minkowski" and self.p == 2 else self.metric
-        self.effective_metric_params_ = dict(self.metric_params or {})
+    def _fit(self, X, y=None):
+        backend = getattr(self, "backend", None) or default_backend()
+        remote = Remote(backend, self._kind, self.get_params(deep=False), X, y)
+        info = remote.info
+        self._remote = remote
+        self._fit_method = info["algorithm"]
+        self.n_samples_fit_ = info["rows"]
+        metric_params = dict(self.metric_params or {})
+        p = metric_params.get("p", self.p)
+        self.effective_metric_ = "euclidean" if self.metric == "minkowski" and p == 2 else self.metric
+        self.effective_metric_params_ = metric_params
         return self
 
-    def _backend_name(self):
-        return getattr(self, "backend", None) or default_backend()
-
-    def _check_query(self, X):
-        return validate_data(self, X, reset=False, dtype=[np.float64, np.float32], order="C")
+    def _query(self, X):
+        return None if X is None else query_input(self, X)
 
     def kneighbors(self, X=None, n_neighbors=None, return_distance=True):
-        """Finds the K-neighbors of a point (scikit-learn semantics)."""
-        check_is_fitted(self)
-        if n_neighbors is None:
-            n_neighbors = self.n_neighbors
-        self._engine_params(n_neighbors)
-        if X is None:
-            if n_neighbors >= self.n_samples_fit_:
-                raise ValueError(
-                    f"Expected n_neighbors < n_samples_fit when querying the training data, but n_neighbors = {n_neighbors}, n_samples_fit = {self.n_samples_fit_}"
-                )
-        else:
-            X = self._check_query(X)
-            if n_neighbors > self.n_samples_fit_:
-                raise ValueError(
-                    f"Expected n_neighbors <= n_samples_fit, but n_neighbors = {n_neighbors}, n_samples_fit = {self.n_samples_fit_}, n_samples = {X.shape[0]}"
-                )
-        dist, ind = self._remote.backend.kneighbors(self._remote.live_handle(), X, n_neighbors)
-        ind = ind.astype(np.intp)
-        return (np.array(dist, dtype=np.float64), ind) if return_distance else ind
+        """The n_neighbors nearest training rows of each row of X (without X: of each training row, itself excluded)."""
+        remote = fitted_remote(self)
+        k = self.n_neighbors if n_neighbors is None else n_neighbors
+        X = self._query(X)
+        result, arrays = remote.call("kneighbors", None if X is None else {"X": X}, k=k)
+        shape = (result["rows"], result["k"])
+        ind = arr.indices(arr.reshape(arrays["indices"], shape))
+        return (arr.floats(arr.reshape(arrays["distances"], shape)), ind) if return_distance else ind
+
+    def radius_neighbors(self, X=None, radius=None, return_distance=True, sort_results=False):
+        """Training rows within radius of each row of X (without X: of each training row, itself excluded)."""
+        remote = fitted_remote(self)
+        if sort_results and not return_distance:
+            raise ValueError("return_distance must be True if sort_results is True.")
+        X = self._query(X)
+        r = self.radius if radius is None else radius
+        _, arrays = remote.call("radius", None if X is None else {"X": X}, radius=r, sort=bool(sort_results))
+        ind = arr.ragged(arrays["offsets"], arrays["indices"], as_float=False)
+        if not return_distance:
+            return ind
+        return arr.ragged(arrays["offsets"], arrays["distances"], as_float=True), ind
 
     def kneighbors_graph(self, X=None, n_neighbors=None, mode="connectivity"):
+        """The k-neighbours graph as a scipy CSR matrix ("connectivity" or "distance")."""
+        from scipy import sparse
+
         if mode not in ("connectivity", "distance"):
             raise ValueError(f"Unsupported mode, must be one of 'connectivity', or 'distance' but got {mode!r} instead")
         dist, ind = self.kneighbors(X, n_neighbors, return_distance=True)
         rows, k = ind.shape
-        data = np.ones(rows * k) if mode == "connectivity" else dist.ravel()
-        return sparse.csr_matrix((data, ind.ravel(), np.arange(0, rows * k + 1, k)), shape=(rows, self.n_samples_fit_))
-
-    def radius_neighbors(self, X=None, radius=None, return_distance=True, sort_results=False):
-        check_is_fitted(self)
-        if radius is None:
-            radius = self.radius
-        if sort_results and not return_distance:
-            raise ValueError("return_distance must be True if sort_results is True.")
-        if X is not None:
-            X = self._check_query(X)
-        offsets, ind, dist = self._remote.backend.radius(self._remote.live_handle(), X, radius, sort_results, False)
-        splits = offsets[1:-1]
-        neigh_ind = _object_rows(np.split(ind.astype(np.intp), splits))
-        if not return_distance:
-            return neigh_ind
-        return _object_rows(np.split(np.array(dist, dtype=np.float64), splits)), neigh_ind
+        data = arr.np.ones(rows * k) if mode == "connectivity" else dist.ravel()
+        return sparse.csr_matrix((data, ind.ravel(), arr.np.arange(0, rows * k + 1, k)), shape=(rows, self.n_samples_fit_))
 
     def radius_neighbors_graph(self, X=None, radius=None, mode="connectivity", sort_results=False):
+        """The radius-neighbours graph as a scipy CSR matrix ("connectivity" or "distance")."""
+        from scipy import sparse
+
+        np = arr.np
         dist, ind = self.radius_neighbors(X, radius, return_distance=True, sort_results=sort_results)
-        counts = np.array([len(a) for a in ind])
-        indptr = np.concatenate([[0], np.cumsum(counts)])
+        indptr = np.concatenate([[0], np.cumsum([len(a) for a in ind])])
         flat_ind = np.concatenate(list(ind)) if len(ind) else np.zeros(0, dtype=np.intp)
         data = np.ones(len(flat_ind)) if mode == "connectivity" else np.concatenate(list(dist))
         return sparse.csr_matrix((data, flat_ind, indptr), shape=(len(ind), self.n_samples_fit_))
+
+    def _engine_score(self, X, y):
+        remote = fitted_remote(self)
+        X = self._query(X)
+        result, _ = remote.call("score", {"X": X, "y": arr.target(y, arr.shape(X)[0], numeric=self._kind == "KNeighborsRegressor")})
+        return result["score"]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -94,44 +89,75 @@ class _NeighborsBase(BaseEstimator):
         return tags
 
 
-def _object_rows(parts):
-    out = np.empty(len(parts), dtype=object)
-    out[:] = parts
-    return out
-
-
-class NearestNeighbors(NeighborsParams, _NeighborsBase):
-    """Unsupervised learner for neighbor searches (scikit-learn's NearestNeighbors)."""
+class NearestNeighbors(_Neighbors):
+    """Unsupervised learner for neighbour searches (scikit-learn's NearestNeighbors)."""
 
     _kind = "NearestNeighbors"
 
+    def __init__(self, *, n_neighbors=5, radius=1.0, algorithm="auto", leaf_size=30, metric="minkowski", p=2,
+                 metric_params=None, n_jobs=None, candidates=None, n_filter_features=None, halving_stages=None,
+                 scoring=None, target_recall=None):
+        self.n_neighbors = n_neighbors
+        self.radius = radius
+        self.algorithm = algorithm
+        self.leaf_size = leaf_size
+        self.metric = metric
+        self.p = p
+        self.metric_params = metric_params
+        self.n_jobs = n_jobs
+        self.candidates = candidates
+        self.n_filter_features = n_filter_features
+        self.halving_stages = halving_stages
+        self.scoring = scoring
+        self.target_recall = target_recall
+
     def fit(self, X, y=None):
-        X = validate_data(self, X, dtype=[np.float64, np.float32], order="C")
+        X, _ = fit_input(self, X, supervised=False)
         return self._fit(X)
 
 
-class KNeighborsClassifier(ClassifierMixin, WeightedParams, _NeighborsBase):
-    """Classifier implementing the k-nearest neighbors vote (scikit-learn's KNeighborsClassifier)."""
+class _Weighted(_Neighbors):
+    def __init__(self, n_neighbors=5, *, weights="uniform", algorithm="auto", leaf_size=30, p=2, metric="minkowski",
+                 metric_params=None, n_jobs=None, candidates=None, n_filter_features=None, halving_stages=None,
+                 scoring=None, target_recall=None):
+        self.n_neighbors = n_neighbors
+        self.weights = weights
+        self.algorithm = algorithm
+        self.leaf_size = leaf_size
+        self.p = p
+        self.metric = metric
+        self.metric_params = metric_params
+        self.n_jobs = n_jobs
+        self.candidates = candidates
+        self.n_filter_features = n_filter_features
+        self.halving_stages = halving_stages
+        self.scoring = scoring
+        self.target_recall = target_recall
+
+
+class KNeighborsClassifier(ClassifierMixin, _Weighted):
+    """Classifier implementing the k-nearest neighbours vote (scikit-learn's KNeighborsClassifier)."""
 
     _kind = "KNeighborsClassifier"
 
     def fit(self, X, y):
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], order="C")
-        check_classification_targets(y)
-        self.classes_, codes = np.unique(y, return_inverse=True)
+        X, y = fit_input(self, X, y, classifier=True)
+        self._fit(X, arr.target(y, arr.shape(X)[0], numeric=False))
+        self.classes_ = arr.classes_array(self._remote.info["classes"], y)
         self.outputs_2d_ = False
-        return self._fit(X, codes.astype(np.float64))
+        return self
 
     def predict(self, X):
-        check_is_fitted(self)
-        X = self._check_query(X)
-        codes = self._remote.backend.predict(self._remote.live_handle(), X)
-        return self.classes_[codes.astype(np.intp)]
+        """The most probable class of each row of X."""
+        remote = fitted_remote(self)
+        _, arrays = remote.call("predict", {"X": query_input(self, X)})
+        return arr.take(self.classes_, arrays["codes"])
 
     def predict_proba(self, X):
-        check_is_fitted(self)
-        X = self._check_query(X)
-        return np.array(self._remote.backend.predict_proba(self._remote.live_handle(), X), dtype=np.float64)
+        """Class probabilities of each row of X; columns follow classes_."""
+        remote = fitted_remote(self)
+        _, arrays = remote.call("predict_proba", {"X": query_input(self, X)})
+        return arr.floats(arrays["proba"])
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -139,18 +165,17 @@ class KNeighborsClassifier(ClassifierMixin, WeightedParams, _NeighborsBase):
         return tags
 
 
-class KNeighborsRegressor(RegressorMixin, WeightedParams, _NeighborsBase):
-    """Regression based on k-nearest neighbors (scikit-learn's KNeighborsRegressor)."""
+class KNeighborsRegressor(RegressorMixin, _Weighted):
+    """Regression based on k-nearest neighbours (scikit-learn's KNeighborsRegressor)."""
 
     _kind = "KNeighborsRegressor"
 
     def fit(self, X, y):
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], order="C", y_numeric=True)
-        if y.ndim != 1:
-            raise ValueError("knnkit regression takes a 1-D target")
-        return self._fit(X, np.asarray(y, dtype=np.float64))
+        X, y = fit_input(self, X, y)
+        return self._fit(X, arr.target(y, arr.shape(X)[0], numeric=True))
 
     def predict(self, X):
-        check_is_fitted(self)
-        X = self._check_query(X)
-        return np.array(self._remote.backend.predict(self._remote.live_handle(), X), dtype=np.float64)
+        """The weighted mean of the neighbours' targets for each row of X."""
+        remote = fitted_remote(self)
+        _, arrays = remote.call("predict", {"X": query_input(self, X)})
+        return arr.floats(arrays["values"])

@@ -1,7 +1,7 @@
 """A fitted engine object owned by a Python object: its handle, and how to rebuild it.
 
-If the engine process restarted since the fit (a new generation), the object is
-rebuilt from its recipe: the fit inputs, or saved bytes after unpickling.
+If the engine restarted since the fit (a new generation), the object is rebuilt
+from its recipe: the fit inputs, or saved bytes after unpickling.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ def _free(backend_name, handle, generation) -> None:
     try:
         backend = get_backend(backend_name)
         if backend.current_generation == generation:
-            backend.free(handle)
+            backend.call("free", handle=handle)
     except Exception:
         pass
 
@@ -40,23 +40,26 @@ class Remote:
     def _build(self) -> None:
         backend = self.backend
         if self.saved is not None and self.X is None:
-            info = backend.load_bytes(self.saved)
+            info, _ = backend.call("load", {"bytes": self.saved})
         else:
-            info = backend.fit(self.kind, self.params, self.X, self.y)
+            inputs = {"X": self.X} if self.y is None else {"X": self.X, "y": self.y}
+            info, _ = backend.call("fit", inputs, kind=self.kind, params=self.params)
         self.info = info
         self.handle = info["handle"]
         self.generation = backend.generation
         weakref.finalize(self, _free, self.backend_name, self.handle, self.generation)
 
-    def live_handle(self) -> int:
+    def call(self, op, inputs=None, **fields):
+        """Runs an operation on this object (rebuilt first if the engine restarted)."""
         if self.generation != self.backend.generation:
             self._build()
-        return self.handle
+        return self.backend.call(op, inputs, handle=self.handle, **fields)
 
     def __getstate__(self):
         state = dict(self.__dict__)
         if self.saved is None:
-            state["saved"] = self.backend.save_bytes(self.live_handle())
+            _, arrays = self.call("save")
+            state["saved"] = bytes(arrays["bytes"])
         state["X"] = None
         state["y"] = None
         state["handle"] = None

@@ -1,0 +1,391 @@
+/**
+ * The engine behind every front door. It owns the handle table, the list of
+ * operations, the translation of scikit-learn's parameters into core options,
+ * the encoding of class labels and one error scheme (a stable code plus a
+ * message). Transports (the IPC bridge, the Pyodide host) only decode arrays and
+ * messages, call `Engine.call`, and encode the answer.
+ */
+import {
+  BallTree,
+  KDTree,
+  KNeighborsClassifier,
+  KNeighborsRegressor,
+  KnnIndex,
+  KnnInputError,
+  NearestNeighbors,
+  NotFittedError,
+  cpuCount,
+  resolveMetric,
+  type Matrix,
+} from "@knnkit/core";
+import { deserialize, serialize } from "./persistence.js";
+
+/**
+ * input: bad data; param: a bad parameter; not_fitted: unknown or freed handle; unsupported: valid but not
+ * supported; io: a transport could not write its answer; internal: a bug.
+ */
+export type ErrorCode = "input" | "param" | "not_fitted" | "unsupported" | "io" | "internal";
+
+export class EngineError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "EngineError";
+  }
+}
+
+/** The error code of anything thrown by the engine or by core. */
+export function errorCode(e: unknown): ErrorCode {
+  if (e instanceof EngineError) return e.code;
+  if (e instanceof NotFittedError) return "not_fitted";
+  if (e instanceof KnnInputError) return "input";
+  return "internal";
+}
+
+export type Estimator = NearestNeighbors | KNeighborsClassifier | KNeighborsRegressor;
+export type Fitted = Estimator | KDTree | BallTree;
+export type Labels = Float64Array | string[];
+
+/** Arrays a transport decoded for a request. */
+export interface EngineInputs {
+  X?: Matrix;
+  y?: Labels;
+  bytes?: Uint8Array;
+}
+
+export type EngineArray = Float64Array | Float32Array | Int32Array | Uint8Array | Matrix;
+
+export interface EngineAnswer {
+  result: Record<string, unknown>;
+  arrays: Record<string, EngineArray>;
+}
+
+/** What a fitted object is, for the client. */
+export interface Description {
+  handle: number;
+  kind: FitKind;
+  rows: number;
+  cols: number;
+  algorithm: string;
+  dtype: string;
+  classes?: (number | string)[];
+}
+
+const FIT_KINDS = ["NearestNeighbors", "KNeighborsClassifier", "KNeighborsRegressor", "KDTree", "BallTree"] as const;
+export type FitKind = (typeof FIT_KINDS)[number];
+
+export const OPERATIONS = [
+  "fit",
+  "kneighbors",
+  "radius",
+  "predict",
+  "predict_proba",
+  "score",
+  "save",
+  "load",
+  "free",
+  "info",
+  "count",
+  "ping",
+  "echo",
+] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+/** Whether an operation keeps its input arrays (fit keeps X, load keeps the bytes): a transport must hand it memory it owns. */
+export function retainsInputs(op: string): boolean {
+  return op === "fit" || op === "load";
+}
+
+/** scikit-learn parameter name -> core option name. */
+const ESTIMATOR_PARAMS: Record<string, string> = {
+  n_neighbors: "nNeighbors",
+  radius: "radius",
+  algorithm: "algorithm",
+  leaf_size: "leafSize",
+  metric: "metric",
+  p: "p",
+  metric_params: "",
+  n_jobs: "",
+  weights: "weights",
+  candidates: "candidates",
+  n_filter_features: "nFilterFeatures",
+  halving_stages: "halvingStages",
+  scoring: "scoring",
+  target_recall: "targetRecall",
+};
+const TREE_PARAMS: Record<string, string> = { leaf_size: "leafSize", metric: "metric", metric_params: "" };
+/** metric_params keys the engine honours (any other is refused, never ignored). */
+const METRIC_PARAMS = ["p"];
+
+const SNAKE = Object.fromEntries(Object.entries({ ...ESTIMATOR_PARAMS, ...TREE_PARAMS }).filter(([, c]) => c).map(([s, c]) => [c, s]));
+
+/** Non-finite numbers cross JSON as the strings "inf", "-inf" and "nan". */
+export function decodeNumber(v: unknown): unknown {
+  if (v === "inf" || v === "Infinity") return Infinity;
+  if (v === "-inf" || v === "-Infinity") return -Infinity;
+  if (v === "nan" || v === "NaN") return NaN;
+  return v;
+}
+
+function describeValue(v: unknown): string {
+  return typeof v === "string" ? JSON.stringify(v) : String(v);
+}
+
+/** Core options for a kind from scikit-learn parameters (names checked; values checked by core). */
+export function coreOptions(kind: FitKind, params: Record<string, unknown>): Record<string, unknown> {
+  if (params === null || typeof params !== "object" || Array.isArray(params)) {
+    throw new EngineError("param", "params must be an object of parameter names to values");
+  }
+  const tree = kind === "KDTree" || kind === "BallTree";
+  const names = tree ? TREE_PARAMS : ESTIMATOR_PARAMS;
+  const options: Record<string, unknown> = { workers: 1 };
+  for (const [key, raw] of Object.entries(params)) {
+    if (!(key in names)) {
+      throw new EngineError("param", `${kind} got an unexpected parameter "${key}"; expected one of ${Object.keys(names).join(", ")}`);
+    }
+    const value = decodeNumber(raw);
+    if (value === null || value === undefined || names[key] === "") continue;
+    if (key === "weights" && kind === "NearestNeighbors") continue;
+    options[names[key]] = value;
+  }
+  const metricParams = params.metric_params;
+  if (metricParams !== null && metricParams !== undefined) {
+    if (typeof metricParams !== "object" || Array.isArray(metricParams)) {
+      throw new EngineError("param", `metric_params must be a dict or None, got ${describeValue(metricParams)}`);
+    }
+    for (const [key, value] of Object.entries(metricParams)) {
+      if (!METRIC_PARAMS.includes(key)) {
+        throw new EngineError("unsupported", `metric_params "${key}" is not supported by knnkit (supported: ${METRIC_PARAMS.join(", ")})`);
+      }
+      options[key] = decodeNumber(value);
+    }
+  }
+  if (!tree) options.workers = workersFor(params.n_jobs);
+  if (kind !== "KNeighborsClassifier" && kind !== "KNeighborsRegressor") delete options.weights;
+  return options;
+}
+
+/** scikit-learn's n_jobs as a thread count: None -> 1, -1 -> all cores, -2 -> all but one; capped at the cores. */
+export function workersFor(nJobs: unknown): number {
+  const cores = cpuCount();
+  if (nJobs === null || nJobs === undefined) return 1;
+  if (typeof nJobs !== "number" || !Number.isInteger(nJobs) || nJobs === 0) {
+    throw new EngineError("param", `n_jobs must be None or a nonzero integer, got ${describeValue(nJobs)}`);
+  }
+  return Math.max(1, Math.min(cores, nJobs > 0 ? nJobs : cores + 1 + nJobs));
+}
+
+/** Rewrites core option names in a message into the scikit-learn names the client uses. */
+function snakeMessage(message: string): string {
+  return message.replace(/\b[a-z]+[A-Z]\w*\b/g, (name) => SNAKE[name] ?? name);
+}
+
+function construct(kind: FitKind, params: Record<string, unknown>): (X: Matrix, y: Labels | undefined) => Fitted {
+  const options = coreOptions(kind, params);
+  const asParam = <T>(make: () => T): T => {
+    try {
+      return make();
+    } catch (e) {
+      if (e instanceof KnnInputError) throw new EngineError("param", snakeMessage(e.message));
+      throw e;
+    }
+  };
+  const needY = (y: Labels | undefined): Labels => {
+    if (y === undefined) throw new EngineError("input", `${kind} needs a target y`);
+    return y;
+  };
+  switch (kind) {
+    case "NearestNeighbors": {
+      const est = asParam(() => new NearestNeighbors(options));
+      return (X) => est.fit(X);
+    }
+    case "KNeighborsClassifier": {
+      const est = asParam(() => new KNeighborsClassifier(options));
+      return (X, y) => est.fit(X, needY(y));
+    }
+    case "KNeighborsRegressor": {
+      const est = asParam(() => new KNeighborsRegressor(options));
+      return (X, y) => {
+        const values = needY(y);
+        if (!(values instanceof Float64Array)) throw new EngineError("input", "KNeighborsRegressor needs a numeric target y");
+        return est.fit(X, values);
+      };
+    }
+    case "KDTree":
+    case "BallTree": {
+      const Tree = kind === "KDTree" ? KDTree : BallTree;
+      asParam(() => resolveMetric(options));
+      return (X) => Tree.build(X, options);
+    }
+  }
+}
+
+function isFitKind(kind: unknown): kind is FitKind {
+  return typeof kind === "string" && (FIT_KINDS as readonly string[]).includes(kind);
+}
+
+function kindOf(obj: Fitted): FitKind {
+  if (obj instanceof KNeighborsClassifier) return "KNeighborsClassifier";
+  if (obj instanceof KNeighborsRegressor) return "KNeighborsRegressor";
+  if (obj instanceof NearestNeighbors) return "NearestNeighbors";
+  return obj instanceof KDTree ? "KDTree" : "BallTree";
+}
+
+function integerField(fields: Record<string, unknown>, name: string): number {
+  const v = fields[name];
+  if (typeof v !== "number" || !Number.isInteger(v)) throw new EngineError("param", `${name} must be an integer, got ${describeValue(v)}`);
+  return v;
+}
+
+/** The engine: fitted objects behind integer handles, and the operations on them. */
+export class Engine {
+  private readonly objects = new Map<number, Fitted>();
+  private nextHandle = 1;
+
+  /** Runs one operation. Throws EngineError (see errorCode), its message in the client's parameter names. */
+  call(op: string, fields: Record<string, unknown> = {}, inputs: EngineInputs = {}): EngineAnswer {
+    try {
+      return this.dispatch(op, fields, inputs);
+    } catch (e) {
+      if (e instanceof EngineError || !(e instanceof KnnInputError || e instanceof NotFittedError)) throw e;
+      throw new EngineError(errorCode(e), snakeMessage(e.message));
+    }
+  }
+
+  private dispatch(op: string, fields: Record<string, unknown>, inputs: EngineInputs): EngineAnswer {
+    switch (op as Operation) {
+      case "fit":
+        return { result: { ...this.fit(fields, inputs) }, arrays: {} };
+      case "kneighbors":
+        return this.kneighbors(fields, inputs);
+      case "radius":
+        return this.radius(fields, inputs);
+      case "predict":
+        return this.predict(fields, inputs);
+      case "predict_proba": {
+        const est = this.classifier(fields, "predict_proba");
+        return { result: {}, arrays: { proba: est.predictProba(this.needX(inputs, op)) } };
+      }
+      case "score":
+        return { result: { score: this.score(fields, inputs) }, arrays: {} };
+      case "save":
+        return { result: {}, arrays: { bytes: serialize(this.get(fields)) } };
+      case "load": {
+        if (!inputs.bytes) throw new EngineError("input", "load needs the saved bytes");
+        const obj = deserialize(inputs.bytes);
+        if (obj instanceof KnnIndex && !(obj instanceof KDTree || obj instanceof BallTree)) {
+          throw new EngineError("unsupported", `the file holds a ${obj.algorithm} index; the engine loads estimators, KD-trees and Ball trees`);
+        }
+        return { result: { ...this.store(obj as Fitted) }, arrays: {} };
+      }
+      case "free":
+        this.objects.delete(integerField(fields, "handle"));
+        return { result: {}, arrays: {} };
+      case "info": {
+        const handle = integerField(fields, "handle");
+        return { result: { ...this.describe(handle, this.get(fields)) }, arrays: {} };
+      }
+      case "count":
+        return { result: { objects: this.objects.size }, arrays: {} };
+      case "ping":
+        return { result: { pid: globalThis.process?.pid ?? null, operations: OPERATIONS }, arrays: {} };
+      case "echo": {
+        const X = this.needX(inputs, op);
+        return { result: { rows: X.rows, cols: X.cols, viewAtMs: performance.timeOrigin + performance.now() }, arrays: { X } };
+      }
+      default:
+        throw new EngineError("input", `unknown operation "${op}"; expected one of ${OPERATIONS.join(", ")}`);
+    }
+  }
+
+  private fit(fields: Record<string, unknown>, inputs: EngineInputs): Description {
+    const kind = fields.kind;
+    if (!isFitKind(kind)) throw new EngineError("param", `unknown estimator or tree "${String(kind)}"; expected one of ${FIT_KINDS.join(", ")}`);
+    const build = construct(kind, (fields.params ?? {}) as Record<string, unknown>);
+    return this.store(build(this.needX(inputs, "fit"), inputs.y));
+  }
+
+  private store(obj: Fitted): Description {
+    const handle = this.nextHandle++;
+    this.objects.set(handle, obj);
+    return this.describe(handle, obj);
+  }
+
+  private describe(handle: number, obj: Fitted): Description {
+    const kind = kindOf(obj);
+    if (obj instanceof KnnIndex) return { handle, kind, rows: obj.rows, cols: obj.cols, algorithm: obj.algorithm, dtype: obj.dtype };
+    return {
+      handle,
+      kind,
+      rows: obj.nSamplesFit,
+      cols: obj.nFeaturesIn,
+      algorithm: String(obj.fitAlgorithm),
+      dtype: obj.fittedIndex.dtype,
+      classes: obj instanceof KNeighborsClassifier ? obj.classes : undefined,
+    };
+  }
+
+  private get(fields: Record<string, unknown>): Fitted {
+    const handle = integerField(fields, "handle");
+    const obj = this.objects.get(handle);
+    if (!obj) throw new EngineError("not_fitted", `no fitted object has handle ${handle} (never fitted, or freed)`);
+    return obj;
+  }
+
+  private classifier(fields: Record<string, unknown>, op: string): KNeighborsClassifier {
+    const obj = this.get(fields);
+    if (!(obj instanceof KNeighborsClassifier)) throw new EngineError("unsupported", `${kindOf(obj)} has no ${op}`);
+    return obj;
+  }
+
+  private needX(inputs: EngineInputs, op: string): Matrix {
+    if (!inputs.X) throw new EngineError("input", `${op} needs the matrix X`);
+    return inputs.X;
+  }
+
+  private kneighbors(fields: Record<string, unknown>, inputs: EngineInputs): EngineAnswer {
+    const obj = this.get(fields);
+    const k = fields.k;
+    if (typeof k !== "number" || !Number.isInteger(k) || k < 1) {
+      throw new EngineError("param", `k (n_neighbors) must be an integer >= 1, got ${describeValue(k)}`);
+    }
+    const res = obj instanceof KnnIndex ? obj.query(this.needX(inputs, "query"), k) : obj.kneighbors(inputs.X, k);
+    return { result: { rows: res.rows, k: res.k }, arrays: { indices: res.indices, distances: res.distances } };
+  }
+
+  private radius(fields: Record<string, unknown>, inputs: EngineInputs): EngineAnswer {
+    const obj = this.get(fields);
+    const r = decodeNumber(fields.radius);
+    if (typeof r !== "number") throw new EngineError("param", `radius must be a number, got ${describeValue(r)}`);
+    const options = { sortResults: fields.sort === true, countOnly: fields.count_only === true };
+    const res = obj instanceof KnnIndex ? obj.queryRadius(this.needX(inputs, "query_radius"), r, options) : obj.radiusNeighbors(inputs.X, r, options);
+    const arrays: Record<string, EngineArray> = { offsets: res.offsets };
+    if (!options.countOnly) {
+      arrays.indices = res.indices;
+      arrays.distances = res.distances;
+    }
+    return { result: { rows: res.rows }, arrays };
+  }
+
+  private predict(fields: Record<string, unknown>, inputs: EngineInputs): EngineAnswer {
+    const obj = this.get(fields);
+    const X = this.needX(inputs, "predict");
+    if (obj instanceof KNeighborsClassifier) return { result: {}, arrays: { codes: obj.predictCodes(X) } };
+    if (obj instanceof KNeighborsRegressor) return { result: {}, arrays: { values: obj.predict(X) } };
+    throw new EngineError("unsupported", `${kindOf(obj)} has no predict`);
+  }
+
+  private score(fields: Record<string, unknown>, inputs: EngineInputs): number {
+    const obj = this.get(fields);
+    const X = this.needX(inputs, "score");
+    if (!inputs.y) throw new EngineError("input", "score needs the target y");
+    if (obj instanceof KNeighborsClassifier) return obj.score(X, inputs.y);
+    if (obj instanceof KNeighborsRegressor) {
+      if (!(inputs.y instanceof Float64Array)) throw new EngineError("input", "a regressor's score needs a numeric target y");
+      return obj.score(X, inputs.y);
+    }
+    throw new EngineError("unsupported", `${kindOf(obj)} has no score`);
+  }
+}

@@ -1,0 +1,276 @@
+/**
+ * The engine contract: one table of operations and one table of bad inputs run
+ * through both transports (the IPC bridge process, and Pyodide calling the
+ * registered `knnkit_engine`); the answers and the error codes must be identical,
+ * and the answers equal what core computes directly.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Table, tableFromIPC, tableToIPC, vectorFromArray, Utf8, Uint8 } from "apache-arrow";
+import { KDTree, KNeighborsClassifier, matrixFromRows, mulberry32 } from "@knnkit/core";
+import { matrixToIPC, loadKnnkitPyodide, PyodideTransport, type KnnkitPyodide } from "../packages/interop/src/index.js";
+
+const ROOT = join(import.meta.dirname, "..");
+
+type Cell = number | string;
+interface Step {
+  op: string;
+  fields?: Record<string, unknown>;
+  /** X: rows (numbers, or "nan"/"inf"); y: labels; bytes: "$<step>" (that step's saved bytes), "$<step>:half" (truncated). */
+  inputs?: { X?: Cell[][]; y?: Cell[]; bytes?: string };
+  /** The expected error code, for the bad-input table. */
+  code?: string;
+}
+interface Answer {
+  ok: boolean;
+  code?: string;
+  message?: string;
+  result?: Record<string, unknown>;
+  arrays?: Record<string, number[]>;
+}
+
+function rows(n: number, d: number, seed: number): number[][] {
+  const rand = mulberry32(seed);
+  return Array.from({ length: n }, () => Array.from({ length: d }, () => Math.round(rand() * 1000) / 1000));
+}
+
+const X = rows(60, 3, 1);
+const Q = rows(7, 3, 2);
+const labels = X.map((r) => (r[0] < 0.5 ? "left" : "right"));
+const values = X.map((r) => 3 * r[0] - r[1]);
+const qLabels = Q.map((r) => (r[0] < 0.5 ? "left" : "right"));
+
+// handles count from 1 in a fresh engine: 1 NearestNeighbors, 2 classifier, 3 regressor, 4 KD-tree, 5 Ball tree, 6 loaded classifier
+const OPERATIONS: Step[] = [
+  { op: "fit", fields: { kind: "NearestNeighbors", params: { n_neighbors: 3 } }, inputs: { X } },
+  { op: "kneighbors", fields: { handle: 1, k: 3 }, inputs: { X: Q } },
+  { op: "kneighbors", fields: { handle: 1, k: 2 } },
+  { op: "radius", fields: { handle: 1, radius: 0.3, sort: true }, inputs: { X: Q } },
+  { op: "radius", fields: { handle: 1, radius: "inf", count_only: true }, inputs: { X: Q } },
+  { op: "fit", fields: { kind: "KNeighborsClassifier", params: { n_neighbors: 3, weights: "distance" } }, inputs: { X, y: labels } },
+  { op: "predict", fields: { handle: 2 }, inputs: { X: Q } },
+  { op: "predict_proba", fields: { handle: 2 }, inputs: { X: Q } },
+  { op: "score", fields: { handle: 2 }, inputs: { X: Q, y: qLabels } },
+  { op: "fit", fields: { kind: "KNeighborsRegressor", params: { n_neighbors: 4, algorithm: "ball_tree" } }, inputs: { X, y: values } },
+  { op: "predict", fields: { handle: 3 }, inputs: { X: Q } },
+  { op: "fit", fields: { kind: "KDTree", params: { leaf_size: 5 } }, inputs: { X } },
+  { op: "kneighbors", fields: { handle: 4, k: 4 }, inputs: { X: Q } },
+  { op: "radius", fields: { handle: 4, radius: 0.2, count_only: true }, inputs: { X: Q } },
+  { op: "fit", fields: { kind: "BallTree", params: { metric: "manhattan", leaf_size: 4 } }, inputs: { X } },
+  { op: "kneighbors", fields: { handle: 5, k: 2 }, inputs: { X: Q } },
+  { op: "save", fields: { handle: 2 } },
+  { op: "load", inputs: { bytes: "$16" } },
+  { op: "predict", fields: { handle: 6 }, inputs: { X: Q } },
+  { op: "info", fields: { handle: 1 } },
+  { op: "free", fields: { handle: 1 } },
+  { op: "count" },
+];
+
+const BAD_INPUTS: Step[] = [
+  { op: "fit", fields: { kind: "NearestNeighbors", params: {} }, inputs: { X: [[0, "nan", 1], ...X.slice(1)] }, code: "input" },
+  { op: "fit", fields: { kind: "NearestNeighbors", params: {} }, inputs: { X: [[0, "inf", 1], ...X.slice(1)] }, code: "input" },
+  { op: "kneighbors", fields: { handle: 2, k: "3" }, inputs: { X: Q }, code: "param" },
+  { op: "kneighbors", fields: { handle: 2, k: 3 }, inputs: { X: [[1, 2]] }, code: "input" },
+  { op: "kneighbors", fields: { handle: 2, k: 0 }, inputs: { X: Q }, code: "param" },
+  { op: "kneighbors", fields: { handle: 2, k: 61 }, inputs: { X: Q }, code: "input" },
+  { op: "fit", fields: { kind: "NearestNeighbors", params: { metric: "hamming" } }, inputs: { X }, code: "param" },
+  { op: "fit", fields: { kind: "NearestNeighbors", params: { algorithm: "magic" } }, inputs: { X }, code: "param" },
+  { op: "fit", fields: { kind: "NearestNeighbors", params: { nope: 1 } }, inputs: { X }, code: "param" },
+  { op: "fit", fields: { kind: "NearestNeighbors", params: { metric_params: { w: [1, 2, 3] } } }, inputs: { X }, code: "unsupported" },
+  { op: "fit", fields: { kind: "NearestNeighbors", params: { p: "nan" } }, inputs: { X }, code: "param" },
+  { op: "fit", fields: { kind: "KNeighborsClassifier", params: {} }, inputs: { X, y: labels.slice(1) }, code: "input" },
+  { op: "fit", fields: { kind: "Forest", params: {} }, inputs: { X }, code: "param" },
+  { op: "predict", fields: { handle: 999 }, inputs: { X: Q }, code: "not_fitted" },
+  { op: "predict", fields: { handle: 1 }, inputs: { X: Q }, code: "unsupported" },
+  { op: "load", inputs: { bytes: "$16:half" }, code: "input" },
+  { op: "teleport", code: "input" },
+];
+
+/** The setup steps the bad-input table refers to: handle 1 a NearestNeighbors, 2 a classifier; step 16 saves the classifier. */
+const BAD_SETUP: Step[] = [OPERATIONS[0], OPERATIONS[5], ...Array.from({ length: 14 }, () => ({ op: "count" })), OPERATIONS[16]];
+
+function cellValue(c: Cell): number {
+  return c === "nan" ? NaN : c === "inf" ? Infinity : (c as number);
+}
+
+function arrayOf(a: unknown): number[] {
+  if (ArrayBuffer.isView(a)) return Array.from(a as unknown as ArrayLike<number>);
+  throw new Error("not an array");
+}
+
+/** The IPC bridge process, answering one request at a time. */
+class BridgeProcess {
+  readonly dir = mkdtempSync(join(tmpdir(), "knnkit-contract-"));
+  private proc: ChildProcessWithoutNullStreams;
+  private lines: AsyncIterator<string>;
+  private id = 0;
+  readonly saved: Uint8Array[] = [];
+
+  constructor() {
+    this.proc = spawn(process.execPath, [join(ROOT, "packages/interop/bin/knnkit-bridge.js"), `--workdir=${this.dir}`]);
+    this.lines = createInterface({ input: this.proc.stdout })[Symbol.asyncIterator]();
+  }
+
+  async run(step: Step, at: number, bytesOf: (ref: string) => Uint8Array): Promise<Answer> {
+    const id = ++this.id;
+    const inputs: Record<string, string> = {};
+    for (const [name, value] of Object.entries(step.inputs ?? {})) {
+      const path = join(this.dir, `r${id}.in.${name}.arrow`);
+      let bytes: Uint8Array;
+      if (name === "X") {
+        const m = value as Cell[][];
+        const data = Float64Array.from(m.flat(), cellValue);
+        bytes = matrixToIPC({ data, rows: m.length, cols: m[0].length });
+      } else if (name === "y") {
+        const y = value as Cell[];
+        const vector = typeof y[0] === "string" ? vectorFromArray(y as string[], new Utf8()) : vectorFromArray(Float64Array.from(y as number[]));
+        bytes = tableToIPC(new Table({ y: vector }), "file");
+      } else bytes = tableToIPC(new Table({ bytes: vectorFromArray(bytesOf(value as string), new Uint8()) }), "file");
+      writeFileSync(path, bytes);
+      inputs[name] = path;
+    }
+    this.proc.stdin.write(JSON.stringify({ id, op: step.op, inputs, out: join(this.dir, `r${id}.out`), ...step.fields }) + "\n");
+    const line = (await this.lines.next()).value as string;
+    const answer = JSON.parse(line) as { id: number; ok: boolean; result?: Record<string, unknown>; arrays?: Record<string, string>; error?: { code: string; message: string } };
+    expect(answer.id).toBe(id);
+    if (!answer.ok) return { ok: false, code: answer.error!.code, message: answer.error!.message };
+    const arrays: Record<string, number[]> = {};
+    for (const [name, path] of Object.entries(answer.arrays ?? {})) {
+      const column = tableFromIPC(readFileSync(path)).getChildAt(0)!;
+      const flat = column.type.listSize ? column.data[0].children[0].values : column.toArray();
+      arrays[name] = arrayOf(flat);
+      if (name === "bytes") this.saved[at] = Uint8Array.from(arrays[name]);
+      rmSync(path);
+    }
+    return { ok: true, result: answer.result, arrays };
+  }
+
+  close(): Promise<number | null> {
+    if (this.proc.exitCode !== null) return Promise.resolve(this.proc.exitCode);
+    return new Promise((resolve) => {
+      this.proc.on("exit", (code) => resolve(code));
+      this.proc.stdin.end();
+    });
+  }
+}
+
+const PYODIDE_RUNNER = `
+import array, json
+
+def _value(c):
+    return float(c) if isinstance(c, str) else c
+
+def run_table(table_json, transport):
+    saved = {}
+    answers = []
+    for at, step in enumerate(json.loads(table_json)):
+        inputs = {}
+        for name, value in (step.get("inputs") or {}).items():
+            if name == "X":
+                flat = array.array("d", [_value(c) for row in value for c in row])
+                inputs["X"] = memoryview(flat).cast("B").cast("d", [len(value), len(value[0])])
+            elif name == "y":
+                inputs["y"] = value if isinstance(value[0], str) else memoryview(array.array("d", value))
+            else:
+                ref, _, cut = value[1:].partition(":")
+                data = saved[int(ref)]
+                inputs["bytes"] = memoryview(data[: len(data) // 2] if cut == "half" else data)
+        answer = transport.call(step["op"], json.dumps(step.get("fields") or {}), inputs)
+        if not answer.ok:
+            answers.append({"ok": False, "code": answer.error.code, "message": answer.error.message})
+            continue
+        arrays = {}
+        for name in answer.arrays.object_keys():
+            values = getattr(answer.arrays, name).to_py().tolist()
+            arrays[name] = values
+            if name == "bytes":
+                saved[at] = bytes(values)
+        answers.append({"ok": True, "result": json.loads(answer.result), "arrays": arrays})
+    return json.dumps(answers)
+`;
+
+let host: KnnkitPyodide;
+let bridge: BridgeProcess;
+
+async function viaBridge(table: Step[]): Promise<Answer[]> {
+  const answers: Answer[] = [];
+  for (let at = 0; at < table.length; at++) {
+    answers.push(
+      await bridge.run(table[at], at, (ref) => {
+        const [step, cut] = ref.slice(1).split(":");
+        const data = bridge.saved[Number(step)];
+        return cut === "half" ? data.subarray(0, data.length >> 1) : data;
+      }),
+    );
+  }
+  return answers;
+}
+
+function viaPyodide(table: Step[]): Answer[] {
+  // a fresh engine per table, as the bridge process is
+  const run = host.pyodide.runPython("run_table") as (json: string, transport: PyodideTransport) => string;
+  return JSON.parse(run(JSON.stringify(table), new PyodideTransport(() => host.pyodide._module.HEAPU8.buffer))) as Answer[];
+}
+
+/** JSON numbers cannot carry NaN; compare after mapping both sides the same way. */
+function comparable(answers: Answer[]): unknown {
+  return JSON.parse(JSON.stringify(answers.map((a) => ({ ...a, result: a.result && { ...a.result, pid: undefined, operations: undefined } }))));
+}
+
+beforeAll(async () => {
+  host = await loadKnnkitPyodide({ packageDir: join(ROOT, "packages/python/src") });
+  host.pyodide.runPython(PYODIDE_RUNNER);
+}, 120_000);
+
+afterAll(async () => {
+  await bridge?.close();
+});
+
+describe("the engine contract, through the IPC bridge and through Pyodide", () => {
+  it("gives identical answers to one table of operations, equal to core's", async () => {
+    bridge = new BridgeProcess();
+    const ipc = await viaBridge(OPERATIONS);
+    const pyo = viaPyodide(OPERATIONS);
+    expect(ipc.filter((a) => !a.ok)).toEqual([]);
+    expect(comparable(pyo)).toEqual(comparable(ipc));
+
+    const tree = KDTree.build(matrixFromRows(X), { leafSize: 5 }).query(matrixFromRows(Q), 4);
+    expect(ipc[12].arrays!.indices).toEqual(Array.from(tree.indices));
+    expect(ipc[12].arrays!.distances).toEqual(Array.from(tree.distances));
+    const clf = new KNeighborsClassifier({ nNeighbors: 3, weights: "distance" }).fit(X, labels);
+    expect(ipc[5].result!.classes).toEqual(clf.classes);
+    expect(ipc[6].arrays!.codes.map((c) => clf.classes[c])).toEqual(clf.predict(Q));
+    expect(ipc[7].arrays!.proba).toEqual(Array.from(clf.predictProba(Q).data));
+    expect(ipc[18].arrays!.codes).toEqual(ipc[6].arrays!.codes);
+    expect(ipc[4].arrays!.offsets.at(-1)).toBe(Q.length * X.length);
+    expect(ipc[21].result).toEqual({ objects: 5 });
+    await bridge.close();
+  });
+
+  it("answers one table of bad inputs with identical error codes, and keeps serving", async () => {
+    bridge = new BridgeProcess();
+    const table = [...BAD_SETUP, ...BAD_INPUTS, OPERATIONS[1]];
+    const ipc = await viaBridge(table);
+    const pyo = viaPyodide(table);
+    const bad = BAD_INPUTS.map((_, i) => BAD_SETUP.length + i);
+    for (const i of bad) {
+      expect({ step: i, code: ipc[i].code }).toEqual({ step: i, code: table[i].code });
+      expect(ipc[i].message).toMatch(/\w+/);
+    }
+    expect(comparable(pyo)).toEqual(comparable(ipc));
+    expect(ipc.at(-1)!.ok).toBe(true);
+    await bridge.close();
+  });
+
+  it("removes its work directory when its input closes", async () => {
+    bridge = new BridgeProcess();
+    await viaBridge([OPERATIONS[0], OPERATIONS[1]]);
+    expect(await bridge.close()).toBe(0);
+    expect(() => readFileSync(join(bridge.dir, "x"))).toThrow(/ENOENT/);
+    expect(() => rmSync(bridge.dir)).toThrow(/ENOENT/);
+  });
+});
