@@ -89,6 +89,33 @@ def test_interrupted_call_never_answers_a_later_one(rng, alarm, exc):
     assert_array_equal(knnkit.NearestNeighbors(n_neighbors=3).fit(X2).kneighbors(X2)[1], neighbors.NearestNeighbors(n_neighbors=3).fit(X2).kneighbors(X2)[1])
 
 
+FAKE_ENGINE = """
+import { createInterface } from "node:readline";
+createInterface({ input: process.stdin })
+  .on("line", (line) => {
+    const req = JSON.parse(line);
+    const id = req.op === "stale" ? req.id + 100 : req.id;  // "stale": an answer meant for another request
+    process.stdout.write(JSON.stringify({ id, ok: true, result: { pid: process.pid } }) + "\\n");
+  })
+  .on("close", () => process.exit(0));
+"""
+
+
+def test_an_answer_to_another_request_is_never_returned(monkeypatch, tmp_path):
+    fake = tmp_path / "fake-engine.mjs"
+    fake.write_text(FAKE_ENGINE)
+    monkeypatch.setenv("KNNKIT_BRIDGE", str(fake))
+    c = BridgeClient()
+    try:
+        first = c.call("ping")[0]["pid"]
+        with pytest.raises(RuntimeError, match="answered request"):
+            c.call("stale")
+        assert not alive(first)
+        assert c.call("ping")[0]["pid"] == c.pid != first
+    finally:
+        c.close()
+
+
 # 2. forks
 
 FORK_SCRIPT = """
@@ -298,7 +325,10 @@ def test_leftovers_of_dead_clients_are_swept(monkeypatch, tmp_path, how):
 def test_sweep_spares_live_clients(monkeypatch, tmp_path):
     import fcntl
 
+    monkeypatch.setenv("KNNKIT_TMPDIR", str(tmp_path))
     child, pid, _ = _start_child(tmp_path, "wait")
+    mine = BridgeClient()  # a live client of this process
+    mine.ensure()
     # a directory whose pid is gone but whose lock is held (as by a process in another pid namespace)
     gone = subprocess.Popen(["true"])
     gone.wait()
@@ -306,15 +336,21 @@ def test_sweep_spares_live_clients(monkeypatch, tmp_path):
     foreign.mkdir()
     lock = os.open(foreign / ".lock", os.O_CREAT | os.O_RDWR)
     fcntl.flock(lock, fcntl.LOCK_EX)
-    monkeypatch.setenv("KNNKIT_TMPDIR", str(tmp_path))
+    # a dead process's directory that carries this process's pid (pids are reused), its lock free
+    reused = tmp_path / f"knnkit-{os.getpid()}-reused"
+    reused.mkdir()
+    (reused / ".lock").touch()
     try:
         c = BridgeClient()
         c.ensure()
         c.close()
-        assert _dirs_of(tmp_path, pid) and foreign.exists()
+        assert _dirs_of(tmp_path, pid), "the live child's directory was removed"
+        assert foreign.exists() and not reused.exists()
+        assert len(_dirs_of(tmp_path, os.getpid())) == 1, "the live client's directory was removed"
     finally:
         child.kill()
         child.communicate()
+        mine.close()
         os.close(lock)
     c = BridgeClient()
     c.ensure()

@@ -132,7 +132,8 @@ def _timeout() -> float:
 
 
 def _alive(pid: int) -> bool:
-    if pid <= 0 or pid == os.getpid():
+    """False only when no process has this pid (in this pid namespace)."""
+    if pid <= 0:
         return True
     try:
         os.kill(pid, 0)
@@ -143,32 +144,40 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _locked(directory: str) -> bool:
-    """Whether a live process holds the directory's lock (a missing lock counts as free)."""
+def _lock_state(directory: str) -> str:
+    """"held" (by a live process, in any pid namespace), "free", "missing" or "unknown" (no locks there)."""
     try:
         fd = os.open(os.path.join(directory, _LOCK), os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
-        return False
+        return "missing"
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        return True
+        return "held"
     except OSError:
-        return False
+        return "unknown"
     finally:
         os.close(fd)
-    return False
+    return "free"
 
 
 def _sweep(base: str) -> None:
-    """Removes the `knnkit-<pid>-*` directories of dead clients (pid gone, lock free) in `base`."""
+    """Removes the `knnkit-<pid>-*` directories of dead clients in `base`: pid gone and lock not held,
+    or this process's pid (reused after a dead one) and a lock present but free."""
     try:
         entries = list(os.scandir(base))
     except OSError:
         return
     for entry in entries:
         match = _DIR_NAME.match(entry.name)
-        if match and entry.is_dir(follow_symlinks=False) and not _alive(int(match.group(1))) and not _locked(entry.path):
+        if not match or not entry.is_dir(follow_symlinks=False):
+            continue
+        pid, lock = int(match.group(1)), _lock_state(entry.path)
+        if pid == os.getpid():
+            stale = lock == "free"
+        else:
+            stale = lock != "held" and not _alive(pid)
+        if stale:
             shutil.rmtree(entry.path, ignore_errors=True)
 
 
