@@ -53,15 +53,12 @@ def _engine_script() -> Path:
     env = os.environ.get("KNNKIT_BRIDGE")
     if env:
         return Path(env)
-    bundled = Path(__file__).resolve().parent / "_engine" / "knnkit-bridge.mjs"
-    if bundled.exists():
-        return bundled
-    # until the bundled engine exists: the repository's bridge
-    for parent in bundled.parents:
-        candidate = parent / "packages" / "interop" / "bin" / "knnkit-bridge.js"
-        if candidate.exists():
-            return candidate
-    raise EngineError(f"cannot find the knnkit engine ({bundled}); set KNNKIT_BRIDGE")
+    bundled = Path(__file__).resolve().parent / "_engine" / "knnkit-bridge.js"
+    if not bundled.is_file():
+        raise EngineError(
+            f"the knnkit engine bundle is missing ({bundled}): reinstall knnkit, or in a repository checkout run `pnpm run build`"
+        )
+    return bundled
 
 
 _NODE_VERSIONS: dict[str, int] = {}
