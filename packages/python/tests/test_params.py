@@ -1,0 +1,95 @@
+"""Parameters as scikit-learn takes them: non-finite numbers, metric_params, n_jobs, and damaged pickles."""
+
+import pickle
+import subprocess
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn import neighbors
+
+import knnkit
+from knnkit import InvalidParameterError
+from knnkit._bridge import client
+
+
+def _as_sets(rows):
+    return [sorted(r.tolist()) for r in rows]
+
+
+def test_infinite_radius_equals_scikit_learn(rng):
+    X, Q = rng.random((60, 3)), rng.random((5, 3))
+    ours = knnkit.NearestNeighbors(radius=np.inf).fit(X)
+    ref = neighbors.NearestNeighbors(radius=np.inf).fit(X)
+    d1, i1 = ours.radius_neighbors(Q, sort_results=True)
+    d2, i2 = ref.radius_neighbors(Q, sort_results=True)
+    assert [len(r) for r in i1] == [60] * 5
+    assert _as_sets(i1) == _as_sets(i2)
+    for a, b in zip(d1, d2):
+        assert_allclose(a, b, rtol=1e-12)
+    assert_array_equal(knnkit.KDTree(X).query_radius(Q, r=np.inf, count_only=True), [60] * 5)
+
+
+@pytest.mark.parametrize(
+    "params,sklearn_refuses",
+    [({"p": np.nan}, True), ({"radius": np.nan}, True), ({"radius": -1.0}, True), ({"leaf_size": 0}, True), ({"n_neighbors": 0}, True),
+     # scikit-learn's brute force takes p < 1 (not a metric); knnkit's trees need the triangle inequality and refuse it everywhere
+     ({"p": 0.5}, False)],
+)
+def test_bad_numbers_are_refused_clearly(rng, params, sklearn_refuses):
+    X = rng.random((20, 3))
+    with pytest.raises(ValueError) as ours:
+        knnkit.NearestNeighbors(**params).fit(X).radius_neighbors(X[:2])
+    name = next(iter(params))
+    assert name in str(ours.value), str(ours.value)
+    if sklearn_refuses:
+        with pytest.raises(ValueError):
+            neighbors.NearestNeighbors(**params).fit(X).radius_neighbors(X[:2])
+
+
+def test_metric_params_p_is_honoured(rng):
+    X, Q = rng.random((80, 4)), rng.random((6, 4))
+    ours = knnkit.NearestNeighbors(n_neighbors=4, metric_params={"p": 3}).fit(X).kneighbors(Q)
+    ref = neighbors.NearestNeighbors(n_neighbors=4, metric_params={"p": 3}).fit(X).kneighbors(Q)
+    assert_array_equal(ours[1], ref[1])
+    assert_allclose(ours[0], ref[0], rtol=1e-12)
+    assert_array_equal(knnkit.KDTree(X, p=3).query(Q, k=4)[1], ref[1])
+
+
+def test_unsupported_metric_params_are_refused_not_ignored(rng):
+    X = rng.random((20, 3))
+    with pytest.raises(ValueError, match='metric_params "w" is not supported'):
+        knnkit.NearestNeighbors(metric_params={"w": [1, 100, 1]}).fit(X)
+    with pytest.raises(ValueError, match='metric_params "w" is not supported'):
+        knnkit.BallTree(X, w=[1, 100, 1])
+    with pytest.raises(InvalidParameterError, match="k \\(n_neighbors\\) must be an integer >= 1, got -1"):
+        knnkit.KDTree(X).query(X, k=-1)
+
+
+def _engine_threads() -> int:
+    out = subprocess.run(["ps", "-o", "nlwp=", "-p", str(client().pid)], capture_output=True, text=True, check=True)
+    return int(out.stdout)
+
+
+def test_n_jobs_is_capped_at_the_cores(rng):
+    import os
+
+    X = rng.random((20_000, 8))
+    knnkit.NearestNeighbors(n_jobs=1, algorithm="brute").fit(X).kneighbors(X[:8])
+    before = _engine_threads()
+    knnkit.NearestNeighbors(n_jobs=64, algorithm="brute").fit(X).kneighbors(X[:4000])
+    # at most one helper thread per core beyond the main thread (Node's own threads were counted before)
+    assert _engine_threads() - before <= (os.cpu_count() or 1) - 1
+
+
+def test_a_damaged_pickle_is_refused_clearly(rng):
+    X = rng.random((50, 3))
+    clf = knnkit.KNeighborsClassifier(3).fit(X, np.arange(50) % 2)
+    blob = pickle.dumps(clf)
+    state = pickle.loads(blob)
+    saved = bytearray(state._remote.saved)
+    saved[len(saved) // 2] ^= 0xFF
+    state._remote.saved = bytes(saved)
+    with pytest.raises(ValueError, match="checksum|damaged|corrupt"):
+        state.predict(X[:3])
+    assert_array_equal(pickle.loads(blob).predict(X), clf.predict(X))
