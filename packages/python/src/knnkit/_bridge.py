@@ -235,6 +235,7 @@ class BridgeClient:
             for base in {self._base, tempfile.gettempdir()}:
                 _sweep(base)
         workdir = self._new_dir()
+        self.generation += 1  # before the process exists: no handle of an older one is ever taken for its
         try:
             self._proc = subprocess.Popen(
                 [node, str(script), f"--workdir={workdir}"],
@@ -249,7 +250,6 @@ class BridgeClient:
             raise
         self._stderr.clear()
         threading.Thread(target=self._drain_stderr, args=(self._proc, self._stderr), daemon=True).start()
-        self.generation += 1
 
     def _new_dir(self) -> str:
         """A new locked directory for this process's files in the transport base; moves to the disk temp dir if it cannot."""
