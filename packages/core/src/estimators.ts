@@ -402,16 +402,21 @@ export class KNeighborsClassifier extends NeighborsBase {
     return { data: out, rows: res.rows, cols: c };
   }
 
-  /** The most probable class of each row (ties go to the class that sorts first). */
-  predict(Q: MatrixLike): Label[] {
+  /** The position in `classes` of each row's most probable class (ties go to the class that sorts first). */
+  predictCodes(Q: MatrixLike): Int32Array {
     const proba = this.predictProba(Q);
-    const out: Label[] = new Array(proba.rows);
+    const out = new Int32Array(proba.rows);
     for (let i = 0; i < proba.rows; i++) {
       let best = 0;
       for (let j = 1; j < proba.cols; j++) if (proba.data[i * proba.cols + j] > proba.data[i * proba.cols + best]) best = j;
-      out[i] = this.classes[best];
+      out[i] = best;
     }
     return out;
+  }
+
+  /** The most probable class of each row (ties go to the class that sorts first). */
+  predict(Q: MatrixLike): Label[] {
+    return Array.from(this.predictCodes(Q), (code) => this.classes[code]);
   }
 
   /** Mean accuracy on (Q, y). */
