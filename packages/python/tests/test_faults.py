@@ -89,6 +89,34 @@ def test_interrupted_call_never_answers_a_later_one(rng, alarm, exc):
     assert_array_equal(knnkit.NearestNeighbors(n_neighbors=3).fit(X2).kneighbors(X2)[1], neighbors.NearestNeighbors(n_neighbors=3).fit(X2).kneighbors(X2)[1])
 
 
+CTRL_C_SCRIPT = """
+import time
+import numpy as np, knnkit
+X = np.random.default_rng(0).random((30, 2))
+nn = knnkit.NearestNeighbors(n_neighbors=1).fit(X)
+try:
+    print("ready", flush=True)
+    time.sleep(60)
+except KeyboardInterrupt:
+    pass
+print("ok" if (nn.kneighbors(X)[1][:, 0] == np.arange(30)).all() else "wrong", flush=True)
+"""
+
+
+def test_ctrl_c_in_the_terminal_between_calls_spares_the_engine():
+    # a terminal's Ctrl-C sends SIGINT to the whole foreground process group
+    child = subprocess.Popen([sys.executable, "-c", CTRL_C_SCRIPT], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, env=_env())
+    try:
+        assert child.stdout.readline().strip() == "ready", child.stderr.read()[-3000:]
+        os.killpg(child.pid, signal.SIGINT)
+        out, err = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+    assert out.strip() == "ok", err[-3000:]
+
+
 FAKE_ENGINE = """
 import { createInterface } from "node:readline";
 createInterface({ input: process.stdin })
