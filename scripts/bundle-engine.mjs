@@ -1,6 +1,8 @@
-// Bundles the engine's IPC transport (bridge + worker thread, apache-arrow and the
-// WebAssembly kernels inside) into the Python package: packages/python/src/knnkit/_engine/.
-// The Python package runs it with Node and needs no node_modules.
+// Bundles the engine into the Python package (packages/python/src/knnkit/_engine/), with
+// apache-arrow and the WebAssembly kernels inside, so it needs no node_modules:
+//  - knnkit-bridge.js + worker.js: the IPC transport, run by Node (CPython's backend);
+//  - knnkit-pyodide.js: the Pyodide transport, a script that Pyodide's Python evaluates in
+//    its JavaScript context (Node or a browser); its value is { createTransport }.
 import { build } from "esbuild";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -25,4 +27,18 @@ await build({
   minify: true,
   legalComments: "none",
   logLevel: "warning",
+});
+await build({
+  entryPoints: [join(root, "packages/interop/dist/pyodide-transport.js")],
+  outfile: join(outdir, "knnkit-pyodide.js"),
+  bundle: true,
+  format: "iife",
+  globalName: "knnkitPyodide",
+  platform: "browser",
+  target: "es2022",
+  minify: true,
+  legalComments: "none",
+  logLevel: "warning",
+  // the worker pool's script URL (import.meta) is never reached: the Pyodide engine runs on one thread
+  logOverride: { "empty-import-meta": "silent" },
 });

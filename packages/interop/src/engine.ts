@@ -182,8 +182,9 @@ function snakeMessage(message: string): string {
   return message.replace(/\b[a-z]+[A-Z]\w*\b/g, (name) => SNAKE[name] ?? name);
 }
 
-function construct(kind: FitKind, params: Record<string, unknown>): (X: Matrix, y: Labels | undefined) => Fitted {
+function construct(kind: FitKind, params: Record<string, unknown>, maxWorkers: number): (X: Matrix, y: Labels | undefined) => Fitted {
   const options = coreOptions(kind, params);
+  options.workers = Math.min(options.workers as number, maxWorkers);
   const asParam = <T>(make: () => T): T => {
     try {
       return make();
@@ -244,6 +245,9 @@ export class Engine {
   private readonly objects = new Map<number, Fitted>();
   private nextHandle = 1;
 
+  /** `maxWorkers: 1` where the runtime cannot block on worker threads (Pyodide). */
+  constructor(private readonly options: { maxWorkers?: number } = {}) {}
+
   /** Runs one operation. Throws EngineError (see errorCode), its message in the client's parameter names. */
   call(op: string, fields: Record<string, unknown> = {}, inputs: EngineInputs = {}): EngineAnswer {
     try {
@@ -303,7 +307,7 @@ export class Engine {
   private fit(fields: Record<string, unknown>, inputs: EngineInputs): Description {
     const kind = fields.kind;
     if (!isFitKind(kind)) throw new EngineError("param", `unknown estimator or tree "${String(kind)}"; expected one of ${FIT_KINDS.join(", ")}`);
-    const build = construct(kind, (fields.params ?? {}) as Record<string, unknown>);
+    const build = construct(kind, (fields.params ?? {}) as Record<string, unknown>, this.options.maxWorkers ?? Infinity);
     return this.store(build(this.needX(inputs, "fit"), inputs.y));
   }
 

@@ -11,7 +11,8 @@ export {
   readIPC,
   sharesBuffer,
 } from "./arrow.js";
-export { save, load, serialize, deserialize, FORMAT, FORMAT_VERSION } from "./persistence.js";
+export { serialize, deserialize, FORMAT, FORMAT_VERSION, type LoadOptions } from "./persistence.js";
+export { save, load } from "./persistence-file.js";
 export {
   Engine,
   EngineError,
@@ -30,4 +31,5 @@ export {
   type Operation,
 } from "./engine.js";
 export { answer as bridgeAnswer } from "./bridge.js";
-export { loadKnnkitPyodide, PyodideTransport, type KnnkitPyodide, type PyodideLike, type PyodideAnswer } from "./pyodide-host.js";
+export { PyodideTransport, createTransport, type PyodideAnswer } from "./pyodide-transport.js";
+export { loadKnnkitPyodide, type KnnkitPyodide, type PyodideLike, type PyodideHostOptions } from "./pyodide-host.js";

@@ -21,8 +21,8 @@
  * state is checked as a whole (checkIndexState, checkEstimatorState). Every
  * failure is one KnnInputError. Saving reads the state's arrays and changes
  * nothing. Version 1 files (Arrow IPC, no checksum) are refused by name.
+ * Reading and writing files by path is in persistence-file.ts (Node only).
  */
-import { closeSync, fstatSync, openSync, readSync, writeSync } from "node:fs";
 import {
   KnnIndex,
   KnnInputError,
@@ -40,9 +40,9 @@ import { Xxh32 } from "./checksum.js";
 export const FORMAT = "knnkit";
 export const FORMAT_VERSION = 2;
 const MAGIC = [0x89, 0x4b, 0x4e, 0x4e, 0x4b, 0x49, 0x54, 0x0a]; // \x89 K N N K I T \n
-const PREFIX = 32;
+export const PREFIX = 32;
 
-type Estimator = NearestNeighbors | KNeighborsClassifier | KNeighborsRegressor;
+export type Estimator = NearestNeighbors | KNeighborsClassifier | KNeighborsRegressor;
 type AnyArray = Float64Array | Float32Array | Int32Array | Uint8Array;
 type ArrayCtor = Float64ArrayConstructor | Float32ArrayConstructor | Int32ArrayConstructor | Uint8ArrayConstructor;
 const DTYPES: Record<string, ArrayCtor> = { float64: Float64Array, float32: Float32Array, int32: Int32Array, uint8: Uint8Array };
@@ -86,7 +86,7 @@ function bytesOf(a: AnyArray): Uint8Array {
 }
 
 /** The file's pieces for an index or estimator: the 32-byte prefix (checksum filled in), then the parts to write in order. */
-function layout(obj: KnnIndex | Estimator): { prefix: Uint8Array; parts: Uint8Array[]; size: number } {
+export function layout(obj: KnnIndex | Estimator): { prefix: Uint8Array; parts: Uint8Array[]; size: number } {
   let arrays: [string, AnyArray][];
   let header: Header;
   if (isEstimator(obj)) {
@@ -146,52 +146,12 @@ export function serialize(obj: KnnIndex | Estimator): Uint8Array {
   return out;
 }
 
-/** Writes the file for an index or a fitted estimator (the arrays go to the file directly, without a copy). */
-export function save(obj: KnnIndex | Estimator, path: string): void {
-  const { prefix, parts } = layout(obj);
-  const fd = openSync(path, "w");
-  try {
-    for (const part of [prefix, ...parts]) {
-      for (let at = 0; at < part.length; ) at += writeSync(fd, part, at, Math.min(part.length - at, 1 << 30));
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Reads a file: its prefix first, so a file that is not knnkit's (or is cut short) is refused before the rest is read. */
-export function load(path: string, options: LoadOptions = {}): KnnIndex | Estimator {
-  const fd = openSync(path, "r");
-  try {
-    const size = fstatSync(fd).size;
-    const prefix = new Uint8Array(Math.min(size, PREFIX));
-    readFully(fd, prefix, 0);
-    // a knnkit prefix is checked before the rest is read; an Arrow file is read whole to name its version
-    if (size >= PREFIX && !isArrow(prefix)) checkPrefix(prefix, size);
-    // size is the file's own, so this allocation is never larger than the file
-    const bytes = new Uint8Array(size);
-    bytes.set(prefix);
-    readFully(fd, bytes, prefix.length);
-    return deserialize(bytes, options);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function readFully(fd: number, into: Uint8Array, from: number): void {
-  for (let at = from; at < into.length; ) {
-    const n = readSync(fd, into, at, Math.min(into.length - at, 1 << 30), at);
-    if (n === 0) throw new KnnInputError(`knnkit file: truncated while reading (${at} of ${into.length} bytes)`);
-    at += n;
-  }
-}
-
 function fail(message: string): never {
   throw new KnnInputError(`knnkit file: ${message}`);
 }
 
 /** Magic, version and lengths against the file size; returns the header length. */
-function checkPrefix(bytes: Uint8Array, size: number): number {
+export function checkPrefix(bytes: Uint8Array, size: number): number {
   if (MAGIC.some((b, i) => bytes[i] !== b)) {
     if (isArrow(bytes)) fail(arrowMessage(bytes));
     fail("not a knnkit file (it does not start with the knnkit marker)");
@@ -208,7 +168,7 @@ function checkPrefix(bytes: Uint8Array, size: number): number {
   return headerLength;
 }
 
-function isArrow(bytes: Uint8Array): boolean {
+export function isArrow(bytes: Uint8Array): boolean {
   return new TextDecoder().decode(bytes.subarray(0, 6)) === "ARROW1";
 }
 

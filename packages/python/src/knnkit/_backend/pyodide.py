@@ -1,26 +1,48 @@
-"""The Pyodide backend: the engine is the JavaScript module `knnkit_engine` in the same process.
+"""The Pyodide backend: the engine runs in the same process, in Pyodide's JavaScript context.
 
-Inputs cross by the buffer protocol (numpy arrays, memoryviews, array.array) and
-string labels as a list; JavaScript reads query rows in place from the
-WebAssembly heap. Results are copied into Python memory.
+The engine is the bundle shipped inside this package (knnkit/_engine/knnkit-pyodide.js),
+evaluated once in Pyodide's JavaScript runtime, in Node or in a browser: no host
+has to register anything. Inputs cross by the buffer protocol (numpy arrays,
+memoryviews, array.array) and string labels as a list; JavaScript reads query
+rows in place from the WebAssembly heap. Results are copied into Python memory.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from .._errors import engine_exception
+from .._arrays import np
+from .._errors import EngineError, engine_exception
 from . import encode_fields
 
-
-def _transport():
-    import knnkit_engine
-
-    return knnkit_engine
+BUNDLE = Path(__file__).resolve().parent.parent / "_engine" / "knnkit-pyodide.js"
+_transport = None
 
 
-def _memoryview(proxy):
-    return proxy.to_memoryview() if hasattr(proxy, "to_memoryview") else memoryview(proxy.to_py())
+def transport():
+    """The engine's transport, loaded from the bundle on first use."""
+    global _transport
+    if _transport is None:
+        if not BUNDLE.is_file():
+            raise EngineError(f"the knnkit engine bundle is missing ({BUNDLE}); reinstall knnkit")
+        import pyodide_js
+        from pyodide.code import run_js
+
+        try:
+            factory = run_js(BUNDLE.read_text(encoding="utf-8") + "\n;knnkitPyodide")
+            _transport = factory.createTransport(pyodide_js)
+        except Exception as e:  # a damaged bundle: say which file, not a stack trace from inside it
+            raise EngineError(f"the knnkit engine bundle {BUNDLE} could not be loaded ({type(e).__name__}: {e}); reinstall knnkit") from None
+    return _transport
+
+
+def _array(proxy, shape):
+    mv = proxy.to_memoryview() if hasattr(proxy, "to_memoryview") else memoryview(proxy.to_py())
+    if np is not None:
+        a = np.asarray(mv)
+        return a.reshape(shape) if shape else a
+    return mv.cast("B").cast(mv.format, list(shape)) if shape else mv
 
 
 class PyodideBackend:
@@ -29,13 +51,9 @@ class PyodideBackend:
     current_generation = 1
 
     def call(self, op, inputs=None, **fields):
-        answer = _transport().call(op, json.dumps(encode_fields(fields)), inputs or None)
+        answer = transport().call(op, json.dumps(encode_fields(fields)), inputs or None)
         if not answer.ok:
             raise engine_exception(answer.error.code, answer.error.message)
         shapes = answer.shapes.to_py() if answer.shapes else {}
-        arrays = {}
-        for name in answer.arrays.object_keys():
-            mv = _memoryview(getattr(answer.arrays, name))
-            shape = shapes.get(name)
-            arrays[name] = mv.cast("B").cast(mv.format, list(shape)) if shape else mv
+        arrays = {name: _array(getattr(answer.arrays, name), shapes.get(name)) for name in answer.arrays.object_keys()}
         return json.loads(answer.result), arrays
