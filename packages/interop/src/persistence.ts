@@ -21,7 +21,8 @@
  * state is checked as a whole (checkIndexState, checkEstimatorState). Every
  * failure is one KnnInputError. Saving reads the state's arrays and changes
  * nothing. Version 1 files (Arrow IPC, no checksum) are refused by name.
- * Reading and writing files by path is in persistence-file.ts (Node only).
+ * Reading and writing files by path is in persistence-file.ts (Node only; it
+ * reads through loadFrom).
  */
 import {
   KnnIndex,
@@ -40,7 +41,7 @@ import { Xxh32 } from "./checksum.js";
 export const FORMAT = "knnkit";
 export const FORMAT_VERSION = 2;
 const MAGIC = [0x89, 0x4b, 0x4e, 0x4e, 0x4b, 0x49, 0x54, 0x0a]; // \x89 K N N K I T \n
-export const PREFIX = 32;
+const PREFIX = 32;
 
 export type Estimator = NearestNeighbors | KNeighborsClassifier | KNeighborsRegressor;
 type AnyArray = Float64Array | Float32Array | Int32Array | Uint8Array;
@@ -151,7 +152,7 @@ function fail(message: string): never {
 }
 
 /** Magic, version and lengths against the file size; returns the header length. */
-export function checkPrefix(bytes: Uint8Array, size: number): number {
+function checkPrefix(bytes: Uint8Array, size: number): number {
   if (MAGIC.some((b, i) => bytes[i] !== b)) {
     if (isArrow(bytes)) fail(arrowMessage(bytes));
     fail("not a knnkit file (it does not start with the knnkit marker)");
@@ -168,7 +169,7 @@ export function checkPrefix(bytes: Uint8Array, size: number): number {
   return headerLength;
 }
 
-export function isArrow(bytes: Uint8Array): boolean {
+function isArrow(bytes: Uint8Array): boolean {
   return new TextDecoder().decode(bytes.subarray(0, 6)) === "ARROW1";
 }
 
@@ -194,9 +195,43 @@ export function deserialize(input: Uint8Array, options: LoadOptions = {}): KnnIn
   const headerLength = checkPrefix(input, input.length);
   // one copy of unaligned bytes, so every array below can be a view
   const bytes = input.byteOffset % 8 === 0 ? input : input.slice();
-  if (!options.trusted) {
+  const hash = options.trusted ? null : new Xxh32().update(bytes.subarray(PREFIX));
+  return decode(bytes, headerLength, hash, options);
+}
+
+/** Bytes per read when loading a file: small enough that each chunk is hashed while it is still in cache. */
+export const READ_CHUNK = 2 << 20;
+
+/**
+ * Loads a file of `size` bytes, which `read(into, from, to)` fills (bytes
+ * [from, to) of the file into the same range of `into`): the prefix first, so
+ * a file that is not knnkit's or is cut short is refused before the rest is
+ * read, then the rest READ_CHUNK bytes at a time, each chunk hashed right
+ * after it is read. The only allocation is the file's own size.
+ */
+export function loadFrom(size: number, read: (into: Uint8Array, from: number, to: number) => void, options: LoadOptions = {}): KnnIndex | Estimator {
+  const bytes = new Uint8Array(size);
+  read(bytes, 0, Math.min(size, PREFIX));
+  // an Arrow file is read whole to name its version; a short one is refused by deserialize
+  if (size < PREFIX || isArrow(bytes)) {
+    read(bytes, Math.min(size, PREFIX), size);
+    return deserialize(bytes, options);
+  }
+  const headerLength = checkPrefix(bytes, size);
+  const hash = options.trusted ? null : new Xxh32();
+  for (let at = PREFIX; at < size; at += READ_CHUNK) {
+    const to = Math.min(size, at + READ_CHUNK);
+    read(bytes, at, to);
+    hash?.update(bytes.subarray(at, to));
+  }
+  return decode(bytes, headerLength, hash, options);
+}
+
+/** The object of checked, 8-aligned file bytes; `hash` has seen every byte after the prefix (null: trusted, not compared). */
+function decode(bytes: Uint8Array, headerLength: number, hash: Xxh32 | null, options: LoadOptions): KnnIndex | Estimator {
+  if (hash) {
     const stored = new DataView(bytes.buffer, bytes.byteOffset, PREFIX).getUint32(24, true);
-    const actual = new Xxh32().update(bytes.subarray(PREFIX)).digest();
+    const actual = hash.digest();
     if (stored !== actual) fail(`checksum mismatch (stored ${hex(stored)}, computed ${hex(actual)}): the file is damaged`);
   }
   const header = readHeader(bytes.subarray(PREFIX, PREFIX + headerLength));

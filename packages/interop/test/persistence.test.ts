@@ -19,6 +19,7 @@ import {
 } from "@knnkit/core";
 import { FORMAT_VERSION, deserialize, load, save, serialize } from "../src/index.js";
 import { xxh32 } from "../src/checksum.js";
+import { READ_CHUNK } from "../src/persistence.js";
 
 type Estimator = NearestNeighbors | KNeighborsClassifier | KNeighborsRegressor;
 type Saved = KnnIndex | Estimator;
@@ -305,4 +306,20 @@ it("a saved file on disk is refused by load() with the same messages", () => {
   expect(() => load(join(dir, "foreign.bin"))).toThrow(/not a knnkit file/);
   writeFileSync(join(dir, "tiny.bin"), new Uint8Array(3));
   expect(() => load(join(dir, "tiny.bin"))).toThrow(KnnInputError);
+});
+
+it("a file of several read chunks loads equal, and damage in a later chunk is caught", () => {
+  const dir = mkdtempSync(join(tmpdir(), "knnkit-chunks-"));
+  const big = random(150_000, 4, 5); // 4.8 MB of float64: three 2 MiB chunks
+  const index = BruteForce.build(big);
+  const path = join(dir, "big.knnkit");
+  save(index, path);
+  const q = random(5, 4, 6);
+  expect(answers(load(path), q)).toEqual(answers(index, q));
+  const bytes = serialize(index);
+  expect(bytes.length).toBeGreaterThan(2 * READ_CHUNK);
+  bytes[2 * READ_CHUNK + 12345] ^= 0x40;
+  writeFileSync(path, bytes);
+  expect(() => load(path)).toThrow(/checksum mismatch/);
+  expect(() => load(path, { trusted: true })).not.toThrow();
 });
