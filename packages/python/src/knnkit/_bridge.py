@@ -25,6 +25,7 @@ import atexit
 import collections
 import errno
 import fcntl
+import hashlib
 import json
 import math
 import os
@@ -49,16 +50,35 @@ _DIR_NAME = re.compile(r"knnkit-(\d+)-")
 _LOCK = ".lock"
 
 
+_BUNDLE = Path(__file__).resolve().parent / "_engine"
+
+
 def _engine_script() -> Path:
     env = os.environ.get("KNNKIT_BRIDGE")
     if env:
         return Path(env)
-    bundled = Path(__file__).resolve().parent / "_engine" / "knnkit-bridge.js"
+    bundled = _BUNDLE / "knnkit-bridge.js"
     if not bundled.is_file():
         raise EngineError(
             f"the knnkit engine bundle is missing ({bundled}): reinstall knnkit, or in a repository checkout run `pnpm run build`"
         )
     return bundled
+
+
+def _bundle_damage() -> str | None:
+    """What is wrong with the engine bundle's files (checked against the sha256 the build recorded), or None."""
+    try:
+        recorded = json.loads((_BUNDLE / "package.json").read_text())["sha256"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        return f"its package.json cannot be read ({e})"
+    for name, digest in recorded.items():
+        try:
+            actual = hashlib.sha256((_BUNDLE / name).read_bytes()).hexdigest()
+        except OSError as e:
+            return f"{name} cannot be read ({e.strerror})"
+        if actual != digest:
+            return f"{name} is not the file the build wrote"
+    return None
 
 
 _NODE_VERSIONS: dict[str, int] = {}
@@ -185,22 +205,6 @@ def _unlink(path: str) -> None:
         pass
 
 
-def _error(error: dict) -> tuple[str, str]:
-    """The (code, message) of an error answer."""
-    message = str(error.get("message", ""))
-    if "code" in error:
-        return str(error["code"]), message
-    # the engine before its protocol had codes answers {type, message}
-    kind = error.get("type")
-    if kind == "KnnInputError":
-        return "input", message
-    if kind == "NotFittedError":
-        return "not_fitted", message
-    if message.startswith(("ENOSPC", "EDQUOT", "EROFS", "EACCES")):
-        return "io", message
-    return "internal", f"{kind}: {message}"
-
-
 class _NoRoom(Exception):
     """A request failed for lack of room or permission in the transport directory."""
 
@@ -286,6 +290,9 @@ class BridgeClient:
     def _dead(self, code: int | None) -> RuntimeError:
         tail = "\n".join(self._stderr)
         self._stop()
+        damage = None if os.environ.get("KNNKIT_BRIDGE") else _bundle_damage()
+        if damage is not None:
+            return EngineError(f"the knnkit engine bundle {_BUNDLE} is damaged: {damage}; reinstall knnkit")
         detail = f": {tail}" if tail else ""
         return EngineError(f"the knnkit bridge process died (exit code {code}){detail}; it will be restarted on the next call")
 
@@ -375,8 +382,7 @@ class BridgeClient:
     def _request(self, op: str, inputs: dict, fields: dict, timeout: float):
         self._next_id += 1
         rid = self._next_id
-        directory = self._dirs[-1][0]
-        prefix = os.path.join(directory, f"r{rid}")
+        prefix = os.path.join(self._dirs[-1][0], f"r{rid}")
         paths = {name: f"{prefix}.in.{name}.arrow" for name in inputs}
         try:
             line = json.dumps({"id": rid, "op": op, "inputs": paths, "out": f"{prefix}.out", **fields}, allow_nan=False)
@@ -398,15 +404,14 @@ class BridgeClient:
         files = answer.get("arrays") or {}
         try:
             if not answer.get("ok"):
-                code, message = _error(answer.get("error") or {})
-                error = engine_exception(code, message)
-                raise _NoRoom(error) if code == "io" else error
+                error = answer.get("error") or {}
+                code = str(error.get("code", "internal"))
+                exception = engine_exception(code, str(error.get("message", "")))
+                raise _NoRoom(exception) if code == "io" else exception
             return answer.get("result") or {}, {name: read_array(path) for name, path in files.items()}
         finally:
             for path in files.values():
                 _unlink(path)
-            if not answer.get("ok"):
-                self._remove_outputs(directory, rid)
 
     def _exchange(self, rid: int, data: bytes, timeout: float) -> dict:
         """Writes one request and reads its answer; stops the process if that does not complete."""
@@ -437,18 +442,6 @@ class BridgeClient:
             self._stop()
             raise EngineError(f"the knnkit bridge answered request {rid} with {line[:200]!r}; it will be restarted on the next call")
         return answer
-
-    @staticmethod
-    def _remove_outputs(directory: str, rid: int) -> None:
-        """Removes what a failed request left (the engine removes its partial files; older engines did not)."""
-        start = f"r{rid}.out."
-        try:
-            names = os.listdir(directory)
-        except OSError:
-            return
-        for name in names:
-            if name.startswith(start):
-                _unlink(os.path.join(directory, name))
 
 
 _clients: weakref.WeakSet[BridgeClient] = weakref.WeakSet()
