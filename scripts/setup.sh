@@ -21,6 +21,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r packages/python/requirements.txt
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e packages/python
+# build + setuptools: `pnpm package` builds the wheel with them (no build isolation, so no download each time)
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r packages/python/requirements-package.txt
 
 # --- comparison peers (faiss, hnswlib builds from source with g++) ---
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r packages/bench/requirements-compare.txt

@@ -10,4 +10,17 @@ from ._estimators import KNeighborsClassifier, KNeighborsRegressor, NearestNeigh
 from ._trees import BallTree, KDTree
 
 __all__ = ["KNeighborsClassifier", "KNeighborsRegressor", "NearestNeighbors", "KDTree", "BallTree", "InvalidParameterError", "NotFittedError"]
-__version__ = "0.1.0"
+
+
+def _version() -> str:
+    """The version the engine bundle was built with (the repository's root package.json)."""
+    import json
+    from pathlib import Path
+
+    try:
+        return json.loads((Path(__file__).parent / "_engine" / "package.json").read_text())["version"]
+    except (OSError, ValueError, KeyError):
+        return "unknown"  # no engine bundle: the first call says so
+
+
+__version__ = _version()
