@@ -11,8 +11,7 @@
  */
 import { KnnInputError } from "./errors.js";
 import { NeighborHeap, type RaggedBuilder } from "./heap.js";
-import { scanRowsEuclidean } from "./scan.js";
-import { LeafScanKernel } from "./kernels/leaf-scan.js";
+import { RowScanner } from "./scanner.js";
 import { KnnIndex } from "./index-base.js";
 import { toMatrix, type FloatArray, type Matrix, type MatrixLike } from "./matrix.js";
 import {
@@ -50,12 +49,15 @@ export abstract class BinaryTree extends KnnIndex {
   readonly leafSize: number;
   protected a: TreeArrays;
   private readonly rdist: ReducedDistance;
+  /** The leaves' distance path (see scanner.ts). */
+  private readonly scanner: RowScanner;
 
   protected constructor(arrays: TreeArrays, cols: number, metric: Metric, leafSize: number, workers: TreeOptions["workers"]) {
     super(arrays.idxArray.length, cols, metric, arrays.data instanceof Float32Array ? "float32" : "float64", workers);
     this.a = arrays;
     this.leafSize = leafSize;
     this.rdist = reducedDistanceFn(metric);
+    this.scanner = new RowScanner(arrays.data, arrays.idxArray.length, cols, metric, { site: "leaves", maxRun: longestLeaf(arrays) });
   }
 
   get nodeCount(): number {
@@ -102,34 +104,18 @@ export abstract class BinaryTree extends KnnIndex {
     return Math.log2(this.rows + 1) * (this.leafSize + k);
   }
 
-  private leafKernel: LeafScanKernel | null | undefined;
-
-  /** The WebAssembly leaf scan for euclidean data (built at first use), else null. */
-  private leafScan(): LeafScanKernel | null {
-    if (this.leafKernel === undefined) {
-      const { data, nodeStart, nodeEnd, isLeaf } = this.a;
-      let maxRun = 0;
-      for (let node = 0; node < isLeaf.length; node++) if (isLeaf[node] === 1) maxRun = Math.max(maxRun, nodeEnd[node] - nodeStart[node]);
-      this.leafKernel =
-        this.metric.kind === MetricKind.Euclidean ? LeafScanKernel.create(data, this.rows, this.cols, maxRun) : null;
-    }
-    return this.leafKernel;
-  }
-
   /** How leaves are scanned: "wasm" (SIMD, bit-identical to the plain loop) or "typescript". */
   get leafKernelKind(): "wasm" | "typescript" {
-    return this.leafScan() ? "wasm" : "typescript";
+    return this.scanner.kind === "wasm-rows" ? "wasm" : "typescript";
   }
 
   knnRange(q: FloatArray, k: number, from: number, to: number, outIdx: Int32Array, outDist: Float64Array): void {
-    const { data, idxArray, nodeStart, nodeEnd, isLeaf } = this.a;
+    const { idxArray, nodeStart, nodeEnd, isLeaf } = this.a;
     const d = this.cols;
-    const euclidean = this.metric.kind === MetricKind.Euclidean;
-    const rdist = this.rdist;
+    const scanner = this.scanner;
     const heap = new NeighborHeap(k);
     const hd = heap.dist;
     const lowerBound = this.lowerBoundFn(q);
-    const leafScan = this.leafScan();
 
     // depth-first, nearer child first, on an explicit stack of (node, lower bound)
     const stackNode = new Int32Array(64);
@@ -137,7 +123,7 @@ export abstract class BinaryTree extends KnnIndex {
     for (let qi = from; qi < to; qi++) {
       const qo = qi * d;
       heap.reset();
-      if (leafScan) leafScan.setQuery(q, qo);
+      scanner.setQuery(q, qo);
       let top = 0;
       stackNode[0] = 0;
       stackBound[0] = lowerBound(qo, 0);
@@ -147,16 +133,7 @@ export abstract class BinaryTree extends KnnIndex {
         top--;
         if (lb > hd[0]) continue;
         if (isLeaf[node] === 1) {
-          const start = nodeStart[node];
-          const end = nodeEnd[node];
-          if (leafScan) leafScan.scanInto(start, end, heap, idxArray);
-          else if (euclidean) scanRowsEuclidean(q, qo, data, d, start, end, heap, idxArray);
-          else {
-            for (let pos = start, o = pos * d; pos < end; pos++, o += d) {
-              const r = rdist(q, qo, data, o, d);
-              if (r <= hd[0]) heap.push(r, idxArray[pos]);
-            }
-          }
+          scanner.scanRange(nodeStart[node], nodeEnd[node], heap, idxArray);
           continue;
         }
         const left = 2 * node + 1;
@@ -178,19 +155,22 @@ export abstract class BinaryTree extends KnnIndex {
   }
 
   radiusRange(q: FloatArray, rr: number, from: number, to: number, out: RaggedBuilder, countOnly: boolean): void {
-    const { data, idxArray, nodeStart, nodeEnd, isLeaf } = this.a;
+    const { idxArray, nodeStart, nodeEnd, isLeaf } = this.a;
     const d = this.cols;
-    const rdist = this.rdist;
     const metric = this.metric;
     const lowerBound = this.lowerBoundFn(q);
     let qo = 0;
     let count = 0;
+    let leaf = new Float64Array(0);
     const visit = (node: number): void => {
       if (lowerBound(qo, node) > rr) return;
       if (isLeaf[node] === 1) {
+        const start = nodeStart[node];
         const end = nodeEnd[node];
-        for (let pos = nodeStart[node], o = pos * d; pos < end; pos++, o += d) {
-          const r = rdist(q, qo, data, o, d);
+        if (leaf.length < end - start) leaf = new Float64Array(end - start);
+        this.scanner.reducedRows(q, qo, null, start, end, leaf);
+        for (let pos = start; pos < end; pos++) {
+          const r = leaf[pos - start];
           if (r <= rr) {
             if (countOnly) count++;
             else out.push(idxArray[pos], reducedToDistance(metric, r));
@@ -207,6 +187,13 @@ export abstract class BinaryTree extends KnnIndex {
       out.offsets[qi - from + 1] = countOnly ? count : out.length;
     }
   }
+}
+
+/** The most rows a leaf holds. */
+function longestLeaf(a: TreeArrays): number {
+  let rows = 0;
+  for (let node = 0; node < a.isLeaf.length; node++) if (a.isLeaf[node] === 1) rows = Math.max(rows, a.nodeEnd[node] - a.nodeStart[node]);
+  return rows;
 }
 
 /** Builds the shared arrays: in-place quickselect partitioning, nodes in breadth-first order. */

@@ -1,25 +1,12 @@
 import { NeighborHeap, type RaggedBuilder } from "./heap.js";
 import { KnnIndex } from "./index-base.js";
 import { toMatrix, type FloatArray, type Matrix, type MatrixLike } from "./matrix.js";
-import { checkCategoricalCodes, checkCategoricalFeatures, mixedReducedDistance } from "./mixed-metric.js";
-import {
-  MetricKind,
-  reducedToDistance,
-  resolveMetric,
-  rowNorms,
-  type Metric,
-  type MetricOptions,
-  type ReducedDistance,
-} from "./metrics.js";
-import { KERNEL_CHOICES, distanceKernel, type DistanceKernel, type KernelChoice, type KernelPrecision } from "./kernels/blocked.js";
-import { identityIndex, scanRowsEuclidean } from "./scan.js";
-
-/** Below this many columns the row-at-a-time scan (with early exit) beats the blocked kernel. */
-export const BLOCKED_MIN_COLS = 16;
+import { checkCategoricalCodes, checkCategoricalFeatures } from "./mixed-metric.js";
+import { MetricKind, reducedToDistance, resolveMetric, rowNorms, type Metric, type MetricOptions } from "./metrics.js";
+import type { KernelChoice, KernelPrecision } from "./kernels/blocked.js";
+import { identityIndex } from "./scan.js";
+import { RowScanner, checkKernelChoice } from "./scanner.js";
 import { STATE_VERSION, toShared, type BruteState } from "./shared.js";
-import { KnnInputError } from "./errors.js";
-import { LeafScanKernel } from "./kernels/leaf-scan.js";
-import { BlockedSearch } from "./kernels/blocked-search.js";
 
 export interface BruteForceOptions extends MetricOptions {
   /** Threads for queries: a number, or "auto" (all cores when the batch is large enough). */
@@ -42,9 +29,8 @@ export class BruteForce extends KnnIndex {
   private norms: Float64Array | null;
   readonly categoricalFeatures: readonly number[];
   readonly categoricalWeight: number;
-  private readonly rdist: ReducedDistance | null;
-  /** Euclidean, or cosine through unit rows when no row has length zero (cosine distance 1 by convention). */
-  private readonly blockedMetric: boolean;
+  /** The distance path (see scanner.ts). */
+  private readonly scanner: RowScanner;
 
   private constructor(
     data: FloatArray,
@@ -62,8 +48,7 @@ export class BruteForce extends KnnIndex {
     this.norms = norms;
     this.categoricalFeatures = categorical;
     this.categoricalWeight = categoricalWeight;
-    this.rdist = metric.kind === MetricKind.Cosine ? null : mixedReducedDistance(metric, categorical, cols, categoricalWeight);
-    this.blockedMetric = metric.kind === MetricKind.Euclidean || (metric.kind === MetricKind.Cosine && (norms as Float64Array).every((n) => n > 0));
+    this.scanner = new RowScanner(data, rows, cols, metric, { site: "brute", choice: kernelChoice, categorical, categoricalWeight, norms, maxRun: 1024 });
   }
 
   static build(X: MatrixLike, options: BruteForceOptions = {}): BruteForce {
@@ -72,9 +57,7 @@ export class BruteForce extends KnnIndex {
     const categorical = checkCategoricalFeatures(options.categoricalFeatures, m.cols);
     checkCategoricalCodes(m.data, m.rows, m.cols, categorical, "X");
     const kernel = options.kernel ?? "auto";
-    if (!KERNEL_CHOICES.includes(kernel)) {
-      throw new KnnInputError(`unknown kernel "${String(kernel)}"; expected one of ${KERNEL_CHOICES.join(", ")}`);
-    }
+    checkKernelChoice(kernel);
     const norms = metric.kind === MetricKind.Cosine ? rowNorms(m.data, m.rows, m.cols) : null;
     return new BruteForce(m.data, m.rows, m.cols, metric, options.workers, norms, categorical, options.categoricalWeight ?? 1, kernel);
   }
@@ -117,126 +100,41 @@ export class BruteForce extends KnnIndex {
     return this.rows;
   }
 
-  /** Reduced distances from query row qi to every training row, into `out`. */
-  private reducedRow(q: FloatArray, qi: number, out: Float64Array): void {
-    const { data, rows, cols } = this;
-    const qo = qi * cols;
-    const kind = this.metric.kind;
-    if (kind === MetricKind.Euclidean && this.categoricalFeatures.length === 0) {
-      for (let i = 0, o = 0; i < rows; i++, o += cols) {
-        let s = 0;
-        for (let j = 0; j < cols; j++) {
-          const t = q[qo + j] - data[o + j];
-          s += t * t;
-        }
-        out[i] = s;
-      }
-    } else if (kind === MetricKind.Cosine) {
-      const norms = this.norms as Float64Array;
-      let qn = 0;
-      for (let j = 0; j < cols; j++) qn += q[qo + j] * q[qo + j];
-      qn = Math.sqrt(qn);
-      for (let i = 0, o = 0; i < rows; i++, o += cols) {
-        let dot = 0;
-        for (let j = 0; j < cols; j++) dot += q[qo + j] * data[o + j];
-        const denom = qn * norms[i];
-        out[i] = denom === 0 ? 1 : Math.min(2, Math.max(0, 1 - dot / denom));
-      }
-    } else {
-      const rdist = this.rdist as ReducedDistance;
-      for (let i = 0, o = 0; i < rows; i++, o += cols) out[i] = rdist(q, qo, data, o, cols);
-    }
-  }
-
-  private kernel: DistanceKernel | null = null;
-  private rowKernel: LeafScanKernel | null | undefined;
-
-  /** The one-query WebAssembly scan for euclidean data below BLOCKED_MIN_COLS features (built at first use), else null. */
-  private rowScan(): LeafScanKernel | null {
-    if (this.rowKernel === undefined) this.rowKernel = LeafScanKernel.create(this.data, this.rows, this.cols, 1024);
-    return this.rowKernel;
-  }
-
   /**
-   * Which distance path euclidean queries take: "wasm" or "typescript" (the blocked
-   * kernels, 16+ features), "wasm-rows" (one query at a time in WebAssembly SIMD,
-   * fewer features) or "plain" (TypeScript, a row at a time).
+   * Which distance path queries take: "wasm" or "typescript" (the blocked kernels),
+   * "wasm-rows" (one query at a time in WebAssembly SIMD) or "plain" (TypeScript,
+   * one query at a time); see scanner.ts.
    */
   get kernelKind(): "wasm" | "typescript" | "wasm-rows" | "plain" {
-    if (this.usesBlockedKernel()) return this.blockedKernel().kind;
-    return this.usesRowScan() && this.rowScan() ? "wasm-rows" : "plain";
+    return this.scanner.kind;
   }
 
-  private usesRowScan(): boolean {
-    return this.metric.kind === MetricKind.Euclidean && this.categoricalFeatures.length === 0 && this.kernelChoice === "auto";
-  }
-
-  /** Arithmetic of the blocked kernel's approximation ("float32" or "float64"), or null on the plain path. */
+  /** Arithmetic of the blocked kernel's approximation ("float32" or "float64"), or null without one. */
   get kernelPrecision(): KernelPrecision | null {
-    return this.usesBlockedKernel() ? this.blockedKernel().precision : null;
-  }
-
-  private usesBlockedKernel(): boolean {
-    return this.blockedMetric && this.categoricalFeatures.length === 0 && this.cols >= BLOCKED_MIN_COLS && this.kernelChoice !== "plain";
-  }
-
-  private blockedKernel(): DistanceKernel {
-    // only reached when usesBlockedKernel(), so the choice is not "plain"
-    this.kernel ??= distanceKernel(this.kernelRows(), this.rows, this.cols, this.kernelChoice === "plain" ? "auto" : this.kernelChoice);
-    return this.kernel;
-  }
-
-  /** The rows the blocked kernel works on: the data, or for cosine the rows scaled to unit length. */
-  private kernelRows(): FloatArray {
-    if (this.metric.kind !== MetricKind.Cosine) return this.data;
-    const { data, rows, cols } = this;
-    const norms = this.norms as Float64Array;
-    const unit = new Float64Array(rows * cols);
-    for (let i = 0; i < rows; i++) {
-      const scale = 1 / norms[i];
-      for (let j = 0, o = i * cols; j < cols; j++) unit[o + j] = data[o + j] * scale;
-    }
-    return unit;
-  }
-
-  /** Blocked k-NN (see BlockedSearch), 4 queries at a time over every row. */
-  private knnBlocked(q: FloatArray, k: number, from: number, to: number, outIdx: Int32Array, outDist: Float64Array): void {
-    const cosine = this.metric.kind === MetricKind.Cosine;
-    const search = new BlockedSearch(this.blockedKernel(), this.data, this.cols, k, cosine ? this.norms : null);
-    const qRows = new Int32Array(4);
-    const lo = new Int32Array(4);
-    const hi = new Int32Array(4).fill(this.rows);
-    for (let q0 = from; q0 < to; q0 += 4) {
-      const nq = Math.min(4, to - q0);
-      for (let t = 0; t < 4; t++) qRows[t] = q0 + t;
-      search.run(q, qRows, nq, lo, hi, null, outIdx, outDist, qRows);
-    }
+    return this.scanner.blocked()?.precision ?? null;
   }
 
   knnRange(q: FloatArray, k: number, from: number, to: number, outIdx: Int32Array, outDist: Float64Array): void {
-    if (this.usesBlockedKernel()) {
-      this.knnBlocked(q, k, from, to, outIdx, outDist);
+    const search = this.scanner.blockedSearch(k);
+    if (search) {
+      // 4 queries at a time over every row
+      const qRows = new Int32Array(4);
+      const lo = new Int32Array(4);
+      const hi = new Int32Array(4).fill(this.rows);
+      for (let q0 = from; q0 < to; q0 += 4) {
+        const nq = Math.min(4, to - q0);
+        for (let t = 0; t < 4; t++) qRows[t] = q0 + t;
+        search.run(q, qRows, nq, lo, hi, null, outIdx, outDist, qRows);
+      }
       return;
     }
     const heap = new NeighborHeap(k);
     const { dist, idx } = heap;
-    const scan = this.metric.kind === MetricKind.Euclidean && this.categoricalFeatures.length === 0;
-    const row = new Float64Array(scan ? 0 : this.rows);
-    const identity = scan ? identityIndex(this.rows) : null;
-    const rowScan = this.usesRowScan() ? this.rowScan() : null;
+    const identity = identityIndex(this.rows);
     for (let qi = from; qi < to; qi++) {
       heap.reset();
-      if (rowScan) {
-        rowScan.setQuery(q, qi * this.cols);
-        rowScan.scanInto(0, this.rows, heap, identity as Int32Array);
-      } else if (identity) scanRowsEuclidean(q, qi * this.cols, this.data, this.cols, 0, this.rows, heap, identity);
-      else {
-        this.reducedRow(q, qi, row);
-        for (let i = 0; i < this.rows; i++) {
-          const r = row[i];
-          if (r <= dist[0]) heap.push(r, i);
-        }
-      }
+      this.scanner.setQuery(q, qi * this.cols);
+      this.scanner.scanRange(0, this.rows, heap, identity);
       heap.sortAscending();
       for (let j = 0; j < k; j++) {
         outIdx[qi * k + j] = idx[j];
@@ -249,7 +147,7 @@ export class BruteForce extends KnnIndex {
     const row = new Float64Array(this.rows);
     let count = 0;
     for (let qi = from; qi < to; qi++) {
-      this.reducedRow(q, qi, row);
+      this.scanner.reducedRows(q, qi * this.cols, null, 0, this.rows, row);
       for (let i = 0; i < this.rows; i++) {
         if (row[i] <= rr) {
           if (countOnly) count++;

@@ -19,13 +19,10 @@ import { KnnInputError } from "./errors.js";
 import { NeighborHeap, type RaggedBuilder } from "./heap.js";
 import { KnnIndex } from "./index-base.js";
 import { toMatrix, type FloatArray, type Matrix, type MatrixLike } from "./matrix.js";
-import { MetricKind, reducedToDistance, resolveMetric, type Metric, type MetricOptions, type ReducedDistance } from "./metrics.js";
-import { checkCategoricalCodes, checkCategoricalFeatures, checkColumnIndices, mixedReducedDistance } from "./mixed-metric.js";
-import { scanPositionsEuclidean, scanRowsEuclidean } from "./scan.js";
-import { LeafScanKernel } from "./kernels/leaf-scan.js";
-import { BlockedSearch } from "./kernels/blocked-search.js";
-import { distanceKernel, type DistanceKernel } from "./kernels/blocked.js";
-import { BLOCKED_MIN_COLS } from "./brute.js";
+import { MetricKind, reducedToDistance, resolveMetric, type Metric, type MetricOptions } from "./metrics.js";
+import { checkCategoricalCodes, checkCategoricalFeatures, checkColumnIndices } from "./mixed-metric.js";
+import type { BlockedSearch } from "./kernels/blocked-search.js";
+import { RowScanner } from "./scanner.js";
 import { nthSmallest } from "./select.js";
 import { rankByScore, scoreFeatures, type PrefilterTarget, type ScoringMethod } from "./scoring.js";
 import { STATE_VERSION, allocShared, shareArrays, unpermuteRows, type PrefilterState } from "./shared.js";
@@ -111,7 +108,8 @@ export class PrefilterIndex extends KnnIndex {
   readonly m: number;
   readonly halvingStages: number;
   private readonly core: PrefilterCore;
-  private readonly rdist: ReducedDistance;
+  /** The distance path over windows (no halving) or halving survivors (see scanner.ts). */
+  private readonly scanner: RowScanner;
   private readonly primaryCategorical: boolean;
 
   private constructor(core: PrefilterCore, cols: number, metric: Metric, settings: { m: number; halving: number }, workers: PrefilterOptions["workers"]) {
@@ -119,7 +117,12 @@ export class PrefilterIndex extends KnnIndex {
     this.core = core;
     this.m = settings.m;
     this.halvingStages = settings.halving;
-    this.rdist = mixedReducedDistance(metric, core.categorical, cols, core.categoricalWeight);
+    this.scanner = new RowScanner(core.data, core.rowIds.length, cols, metric, {
+      site: settings.halving === 0 ? "windows" : "positions",
+      categorical: core.categorical,
+      categoricalWeight: core.categoricalWeight,
+      maxRun: 256,
+    });
     this.primaryCategorical = core.categorical.includes(core.filterFeatures[0]);
   }
 
@@ -286,44 +289,16 @@ export class PrefilterIndex extends KnnIndex {
     return { start, end, at, count };
   }
 
-  private windowKernel: LeafScanKernel | null | undefined;
-
-  /** The WebAssembly scan of contiguous windows (no halving, euclidean, built at first use), else null. */
-  private windowScan(): LeafScanKernel | null {
-    if (this.windowKernel === undefined) {
-      const usable = this.metric.kind === MetricKind.Euclidean && this.core.categorical.length === 0 && this.halvingStages === 0;
-      this.windowKernel = usable ? LeafScanKernel.create(this.core.data, this.rows, this.cols, 256) : null;
-    }
-    return this.windowKernel;
-  }
-
-  private windowBlockedKernel: DistanceKernel | null | undefined;
-
-  /**
-   * The blocked WebAssembly kernel over the sorted rows, for contiguous windows
-   * (no halving) of euclidean data with BLOCKED_MIN_COLS+ features, else null.
-   */
-  private blockedKernel(): DistanceKernel | null {
-    if (this.windowBlockedKernel === undefined) {
-      const usable =
-        this.metric.kind === MetricKind.Euclidean && this.core.categorical.length === 0 && this.halvingStages === 0 && this.cols >= BLOCKED_MIN_COLS;
-      const kernel = usable ? distanceKernel(this.core.data, this.rows, this.cols) : null;
-      this.windowBlockedKernel = kernel?.kind === "wasm" ? kernel : null;
-    }
-    return this.windowBlockedKernel;
-  }
-
   /**
    * Windows searched 4 queries at a time by the blocked kernel: the queries in
    * order of their value on the sort feature, so that a block's windows overlap
    * and the kernel reads one span of rows for all four; each query still keeps
    * only rows of its own window.
    */
-  private knnBlocked(kernel: DistanceKernel, q: FloatArray, k: number, from: number, to: number, outIdx: Int32Array, outDist: Float64Array): void {
+  private knnBlocked(search: BlockedSearch, q: FloatArray, k: number, from: number, to: number, outIdx: Int32Array, outDist: Float64Array): void {
     const d = this.cols;
     const key = this.core.filterFeatures[0];
     const order = Int32Array.from({ length: to - from }, (_, i) => from + i).sort((a, b) => q[a * d + key] - q[b * d + key]);
-    const search = new BlockedSearch(kernel, this.core.data, d, k);
     const rows = new Int32Array(4);
     const lo = new Int32Array(4);
     const hi = new Int32Array(4);
@@ -341,44 +316,27 @@ export class PrefilterIndex extends KnnIndex {
   }
 
   knnRange(q: FloatArray, k: number, from: number, to: number, outIdx: Int32Array, outDist: Float64Array): void {
-    const blocked = this.blockedKernel();
-    if (blocked) {
-      this.knnBlocked(blocked, q, k, from, to, outIdx, outDist);
+    const search = this.scanner.blockedSearch(k);
+    if (search) {
+      this.knnBlocked(search, q, k, from, to, outIdx, outDist);
       return;
     }
-    const { data, rowIds } = this.core;
+    const rowIds = this.core.rowIds;
     const d = this.cols;
     const heap = new NeighborHeap(k);
     const hd = heap.dist;
-    const euclidean = this.metric.kind === MetricKind.Euclidean && this.core.categorical.length === 0;
-    const windowScan = this.windowScan();
+    const scanner = this.scanner;
     const buf = { pos: new Int32Array(0), key: new Float64Array(0), tmp: new Float64Array(0) };
     for (let qi = from; qi < to; qi++) {
       const qo = qi * d;
       heap.reset();
+      scanner.setQuery(q, qo);
       const c = this.candidates(q, qo, k, buf);
       if (c.count < 0) {
         // from the query's place outward: near rows first tighten the bound early
-        if (windowScan) {
-          windowScan.setQuery(q, qo);
-          windowScan.scanInto(c.at, c.end, heap, rowIds);
-          windowScan.scanInto(c.start, c.at, heap, rowIds);
-        } else if (euclidean) {
-          scanRowsEuclidean(q, qo, data, d, c.at, c.end, heap, rowIds);
-          scanRowsEuclidean(q, qo, data, d, c.start, c.at, heap, rowIds);
-        } else
-          for (let p = c.start; p < c.end; p++) {
-            const r = this.rdist(q, qo, data, p * d, d);
-            if (r <= hd[0]) heap.push(r, rowIds[p]);
-          }
-      } else if (euclidean) scanPositionsEuclidean(q, qo, data, d, buf.pos, 0, c.count, heap, rowIds);
-      else {
-        for (let i = 0; i < c.count; i++) {
-          const p = buf.pos[i];
-          const r = this.rdist(q, qo, data, p * d, d);
-          if (r <= hd[0]) heap.push(r, rowIds[p]);
-        }
-      }
+        scanner.scanRange(c.at, c.end, heap, rowIds);
+        scanner.scanRange(c.start, c.at, heap, rowIds);
+      } else scanner.scanPositions(buf.pos, 0, c.count, heap, rowIds);
       heap.sortAscending();
       for (let j = 0; j < k; j++) {
         outIdx[qi * k + j] = heap.idx[j];
@@ -388,19 +346,22 @@ export class PrefilterIndex extends KnnIndex {
   }
 
   radiusRange(q: FloatArray, rr: number, from: number, to: number, out: RaggedBuilder, countOnly: boolean): void {
-    const { data, rowIds } = this.core;
+    const rowIds = this.core.rowIds;
     const d = this.cols;
     const buf = { pos: new Int32Array(0), key: new Float64Array(0), tmp: new Float64Array(0) };
+    let reduced = new Float64Array(0);
     let count = 0;
     for (let qi = from; qi < to; qi++) {
       const qo = qi * d;
       const c = this.candidates(q, qo, 1, buf);
       const n = c.count < 0 ? c.end - c.start : c.count;
+      if (reduced.length < n) reduced = new Float64Array(n);
+      if (c.count < 0) this.scanner.reducedRows(q, qo, null, c.start, c.end, reduced);
+      else this.scanner.reducedRows(q, qo, buf.pos, 0, n, reduced);
       const found: [number, number][] = [];
       for (let i = 0; i < n; i++) {
         const p = c.count < 0 ? c.start + i : buf.pos[i];
-        const r = this.rdist(q, qo, data, p * d, d);
-        if (r <= rr) found.push([rowIds[p], r]);
+        if (reduced[i] <= rr) found.push([rowIds[p], reduced[i]]);
       }
       found.sort((a, b) => a[0] - b[0]);
       if (countOnly) count += found.length;

@@ -108,7 +108,7 @@ export class BlockedSearch {
           if (lower > hd[0]) continue;
           let exact = 0;
           if (cosine) {
-            // as BruteForce's plain cosine loop
+            // as the scanner's plain cosine loop (scanner.ts)
             let dot = 0;
             for (let j = 0, o = row * d; j < d; j++) dot += q[qo + j] * data[o + j];
             const denom = queryNorm[t] * (rowNorms as Float64Array)[row];
