@@ -162,7 +162,7 @@ abstract class NeighborsBase {
   protected baseState(): EstimatorStateBase {
     return {
       version: STATE_VERSION,
-      options: { ...this.options, ...this.extraOptions, weightsName: weightsName((this as { weights?: unknown }).weights) },
+      options: storedOptions({ ...this.options, ...this.extraOptions }),
       fitAlgorithm: this.fitAlgorithm as Exclude<Algorithm, "auto">,
       index: this.fitted().state(),
     };
@@ -494,8 +494,10 @@ export class KNeighborsRegressor extends NeighborsBase {
   }
 }
 
-function weightsName(w: unknown): string | undefined {
-  return typeof w === "string" ? w : undefined;
+/** The options without `weights` (a function cannot be stored), which weightsName names when it is a string. */
+function storedOptions(options: NeighborsOptions & { weights?: unknown }): StoredOptions {
+  const { weights, ...rest } = options;
+  return { ...rest, weightsName: typeof weights === "string" ? weights : undefined };
 }
 
 /** Constructor options as stored: a weights function is not, weightsName names "uniform" or "distance". */
