@@ -10,7 +10,8 @@
  * The node count is fixed before building (a complete tree), as in scikit-learn.
  */
 import { KnnInputError } from "./errors.js";
-import { NeighborHeap, type RaggedBuilder } from "./heap.js";
+import { NeighborHeap } from "./heap.js";
+import type { RaggedBuilder } from "./results.js";
 import { RowScanner } from "./scanner.js";
 import { KnnIndex } from "./index-base.js";
 import { toMatrix, type FloatArray, type Matrix, type MatrixLike } from "./matrix.js";
@@ -384,7 +385,7 @@ function boxLowerBoundEuclidean(bounds: Float64Array, d: number, q: FloatArray, 
   return s * BOUND_SHRINK;
 }
 
-/** Box lower bound (KD-tree): the per-dimension gaps between the query and the node's bounds. */
+/** Box lower bound (KD-tree), metrics other than euclidean: the per-dimension gaps between the query and the node's bounds. */
 function boxLowerBound(metric: Metric, bounds: Float64Array, d: number, q: FloatArray, qo: number, node: number): number {
   const base = node * 2 * d;
   const kind = metric.kind;
@@ -394,8 +395,7 @@ function boxLowerBound(metric: Metric, bounds: Float64Array, d: number, q: Float
     const lo = bounds[base + j];
     const hi = bounds[base + d + j];
     const gap = v < lo ? lo - v : v > hi ? v - hi : 0;
-    if (kind === MetricKind.Euclidean) s += gap * gap;
-    else if (kind === MetricKind.Chebyshev) s = gap > s ? gap : s;
+    if (kind === MetricKind.Chebyshev) s = gap > s ? gap : s;
     else s += gapPower(metric, gap);
   }
   return s * BOUND_SHRINK;

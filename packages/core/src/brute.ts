@@ -1,4 +1,5 @@
-import { NeighborHeap, type RaggedBuilder } from "./heap.js";
+import { NeighborHeap } from "./heap.js";
+import type { RaggedBuilder } from "./results.js";
 import { KnnIndex } from "./index-base.js";
 import { toMatrix, type FloatArray, type Matrix, type MatrixLike } from "./matrix.js";
 import { checkCategoricalCodes, checkCategoricalFeatures } from "./mixed-metric.js";

@@ -20,11 +20,6 @@ export class NeighborHeap {
     this.idx.fill(0x7fffffff);
   }
 
-  /** The largest kept reduced distance (Infinity until k entries are in). */
-  worst(): number {
-    return this.dist[0];
-  }
-
   /** Offers (d, i); keeps it if it beats the root by distance, or ties it with a smaller index. */
   push(d: number, i: number): void {
     const dist = this.dist;
@@ -74,38 +69,6 @@ export class NeighborHeap {
       }
       dist[pos] = d;
       idx[pos] = i;
-    }
-  }
-}
-
-/** Growable typed buffers for radius results (CSR). */
-export class RaggedBuilder {
-  offsets: Int32Array;
-  indices: Int32Array;
-  distances: Float64Array;
-  length = 0;
-
-  constructor(rows: number, withDistances: boolean, initial = 1024) {
-    this.offsets = new Int32Array(rows + 1);
-    this.indices = new Int32Array(initial);
-    this.distances = new Float64Array(withDistances ? initial : 0);
-  }
-
-  push(i: number, d: number): void {
-    if (this.length === this.indices.length) this.grow();
-    this.indices[this.length] = i;
-    if (this.distances.length > 0) this.distances[this.length] = d;
-    this.length++;
-  }
-
-  private grow(): void {
-    const indices = new Int32Array(this.indices.length * 2);
-    indices.set(this.indices);
-    this.indices = indices;
-    if (this.distances.length > 0) {
-      const distances = new Float64Array(this.distances.length * 2);
-      distances.set(this.distances);
-      this.distances = distances;
     }
   }
 }

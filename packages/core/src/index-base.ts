@@ -1,9 +1,8 @@
 import { KnnInputError } from "./errors.js";
-import { RaggedBuilder } from "./heap.js";
 import { checkColumns, toMatrix, type Dtype, type FloatArray, type Matrix, type MatrixLike } from "./matrix.js";
 import { distanceToReduced, type Metric } from "./metrics.js";
 import { parallelKnn, parallelRadius, resolveWorkers } from "./parallel.js";
-import type { KnnResult, QueryOptions, RadiusOptions, RadiusResult } from "./results.js";
+import { RaggedBuilder, type KnnResult, type QueryOptions, type RadiusOptions, type RadiusResult } from "./results.js";
 import type { IndexState } from "./shared.js";
 
 export type IndexAlgorithm = "brute" | "kd_tree" | "ball_tree" | "prefilter";

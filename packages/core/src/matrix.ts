@@ -86,12 +86,3 @@ export function checkColumns(m: Matrix, expected: number, what = "X"): void {
     );
   }
 }
-
-export function dtypeOf(m: Matrix): Dtype {
-  return m.data instanceof Float32Array ? "float32" : "float64";
-}
-
-/** Rows [start, end) as a view. */
-export function sliceRows(m: Matrix, start: number, end: number): Matrix {
-  return { data: m.data.subarray(start * m.cols, end * m.cols), rows: end - start, cols: m.cols };
-}

@@ -163,7 +163,7 @@ export function gapPower(metric: Metric, gap: number): number {
   }
 }
 
-/** Squared L2 norm of each row (as doubles). */
+/** L2 norm (length) of each row, as doubles. */
 export function rowNorms(data: FloatArray, rows: number, cols: number): Float64Array {
   const out = new Float64Array(rows);
   for (let i = 0; i < rows; i++) {

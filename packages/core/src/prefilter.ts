@@ -16,7 +16,8 @@
  * than m rows.
  */
 import { KnnInputError } from "./errors.js";
-import { NeighborHeap, type RaggedBuilder } from "./heap.js";
+import { NeighborHeap } from "./heap.js";
+import type { RaggedBuilder } from "./results.js";
 import { KnnIndex } from "./index-base.js";
 import { toMatrix, type FloatArray, type Matrix, type MatrixLike } from "./matrix.js";
 import { MetricKind, reducedToDistance, resolveMetric, type Metric, type MetricOptions } from "./metrics.js";

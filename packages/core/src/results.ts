@@ -43,3 +43,35 @@ export function radiusRow(result: RadiusResult, i: number): { indices: Int32Arra
   const b = result.offsets[i + 1];
   return { indices: result.indices.subarray(a, b), distances: result.distances.subarray(a, b) };
 }
+
+/** Growable typed buffers for radius results (CSR). */
+export class RaggedBuilder {
+  offsets: Int32Array;
+  indices: Int32Array;
+  distances: Float64Array;
+  length = 0;
+
+  constructor(rows: number, withDistances: boolean, initial = 1024) {
+    this.offsets = new Int32Array(rows + 1);
+    this.indices = new Int32Array(initial);
+    this.distances = new Float64Array(withDistances ? initial : 0);
+  }
+
+  push(i: number, d: number): void {
+    if (this.length === this.indices.length) this.grow();
+    this.indices[this.length] = i;
+    if (this.distances.length > 0) this.distances[this.length] = d;
+    this.length++;
+  }
+
+  private grow(): void {
+    const indices = new Int32Array(this.indices.length * 2);
+    indices.set(this.indices);
+    this.indices = indices;
+    if (this.distances.length > 0) {
+      const distances = new Float64Array(this.distances.length * 2);
+      distances.set(this.distances);
+      this.distances = distances;
+    }
+  }
+}
