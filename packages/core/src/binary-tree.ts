@@ -33,7 +33,7 @@ export type TreeKind = "kd_tree" | "ball_tree";
 export interface TreeOptions extends MetricOptions {
   /** Maximum rows per leaf (a leaf holds between leafSize/2 and leafSize rows). Default 40. */
   leafSize?: number;
-  /** Threads for queries: a number, or "auto" (all cores when the batch is large enough). */
+  /** Threads for queries: a number (capped at cpuCount()), or "auto" (all cores when the batch is large enough). */
   workers?: number | "auto";
 }
 

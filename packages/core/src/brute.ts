@@ -10,7 +10,7 @@ import { RowScanner, checkKernelChoice } from "./scanner.js";
 import { STATE_VERSION, toShared, type BruteState } from "./shared.js";
 
 export interface BruteForceOptions extends MetricOptions {
-  /** Threads for queries: a number, or "auto" (all cores when the batch is large enough). */
+  /** Threads for queries: a number (capped at cpuCount()), or "auto" (all cores when the batch is large enough). */
   workers?: number | "auto";
   /** Columns holding integer category codes, compared as 0/1 mismatch (see mixed-metric.ts). */
   categoricalFeatures?: number[];

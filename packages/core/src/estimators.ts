@@ -25,7 +25,7 @@ export interface NeighborsOptions extends MetricOptions {
   algorithm?: Algorithm;
   /** Leaf size of the trees. Default 30, as scikit-learn's estimators. */
   leafSize?: number;
-  /** Threads for queries: a number, or "auto" (all cores when the batch is large enough). */
+  /** Threads for queries: a number (capped at cpuCount()), or "auto" (all cores when the batch is large enough). */
   workers?: number | "auto";
   /** Columns holding integer category codes (brute force and prefilter; see mixed-metric.ts). */
   categoricalFeatures?: number[];

@@ -33,22 +33,27 @@ const fs = builtin<typeof import("node:fs")>("node:fs");
 /** Whether this runtime can run parallel queries (Node with worker_threads and shared memory). */
 export const parallelAvailable = threads !== null && hasSharedMemory && threads.isMainThread;
 
-/** Number of hardware threads (1 where unknown). */
+/** Number of hardware threads (a browser's navigator.hardwareConcurrency; 1 where unknown). */
 export function cpuCount(): number {
-  return os ? (os.availableParallelism?.() ?? os.cpus().length) : 1;
+  if (os) return os.availableParallelism?.() ?? os.cpus().length;
+  return (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
 }
 
 /** Work (distance evaluations x features) above which "auto" uses every core. */
 export const AUTO_PARALLEL_WORK = 20_000_000;
 
-/** The thread count for one batch: an explicit number is honoured (capped by the cores), "auto" uses all cores for large batches. */
-export function resolveWorkers(workers: number | "auto", work: number): number {
-  if (!parallelAvailable) return 1;
+/**
+ * The thread count for one batch: an explicit number capped at cpuCount() (more
+ * threads than cores only add start-up time and memory), "auto" every core for
+ * large batches and one thread otherwise.
+ */
+export function resolveWorkers(workers: number | "auto", work: number, available = parallelAvailable): number {
+  if (!available) return 1;
   if (workers === "auto") return work >= AUTO_PARALLEL_WORK ? cpuCount() : 1;
   if (!Number.isInteger(workers) || workers < 1) {
     throw new KnnInputError(`workers must be an integer >= 1 or "auto", got ${workers}`);
   }
-  return workers;
+  return Math.min(workers, cpuCount());
 }
 
 interface PoolWorker {
@@ -93,13 +98,18 @@ function removeWorker(entry: PoolWorker): void {
   if (i >= 0) pool.splice(i, 1);
 }
 
+/** Helper threads running now (the main thread, which takes its share of every batch, not counted). */
+export function workerPoolSize(): number {
+  return pool.length;
+}
+
 /** Terminates the worker threads (they are restarted on the next parallel query). */
 export async function closeWorkerPool(): Promise<void> {
   const all = pool.splice(0, pool.length);
   await Promise.all(all.map((w) => w.worker.terminate()));
 }
 
-function indexId(index: KnnIndex): number {
+export function indexId(index: KnnIndex): number {
   let id = indexIds.get(index);
   if (id === undefined) {
     id = nextIndexId++;
@@ -110,7 +120,7 @@ function indexId(index: KnnIndex): number {
 }
 
 /** Rows per chunk: small enough to balance, large enough to keep the counter cold. */
-function chunkRows(rows: number, threadsUsed: number): number {
+export function chunkRows(rows: number, threadsUsed: number): number {
   return Math.max(1, Math.min(256, Math.ceil(rows / (threadsUsed * 8))));
 }
 
@@ -138,7 +148,7 @@ function startBatch(index: KnnIndex, q: Matrix, workers: number, task: Record<st
       h.worker.postMessage({ type: "register", id, state: index.sharedState() });
       h.registered.add(id);
     }
-    h.worker.postMessage({ ...task, id, q: qData, rows: q.rows, chunk, chunks, control });
+    h.worker.postMessage({ ...task, id, q: qData, rows: q.rows, chunk, chunks, control, first: -1 });
   }
   return { control, helpers, chunk, chunks };
 }
@@ -193,7 +203,7 @@ export function parallelRadius(index: KnnIndex, q: Matrix, rr: number, countOnly
   return concatRadius(parts as RadiusResult[], q.rows);
 }
 
-function concatRadius(parts: RadiusResult[], rows: number): RadiusResult {
+export function concatRadius(parts: RadiusResult[], rows: number): RadiusResult {
   let total = 0;
   for (const p of parts) total += p.indices.length;
   const offsets = new Int32Array(rows + 1);

@@ -52,6 +52,7 @@ export interface PrefilterOptions extends MetricOptions, PrefilterSettings {
   categoricalFeatures?: number[];
   /** Weight of one categorical mismatch in the exact stage. Default 1. */
   categoricalWeight?: number;
+  /** Threads for queries: a number (capped at cpuCount()), or "auto" (all cores when the batch is large enough). */
   workers?: number | "auto";
 }
 

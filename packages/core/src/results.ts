@@ -19,7 +19,7 @@ export interface RadiusResult {
 }
 
 export interface QueryOptions {
-  /** Threads to use (main thread included). Default: the index's `workers` setting. */
+  /** Threads to use (main thread included), at most cpuCount(). Default: the index's `workers` setting. */
   workers?: number;
 }
 
