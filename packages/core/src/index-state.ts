@@ -9,7 +9,7 @@ import { BruteForce } from "./brute.js";
 import { KnnInputError } from "./errors.js";
 import type { KnnIndex } from "./index-base.js";
 import { KERNEL_CHOICES } from "./kernels/blocked.js";
-import { MetricKind, resolveMetric, type Metric } from "./metrics.js";
+import { MetricKind, resolveMetric, rowNorms, type Metric } from "./metrics.js";
 import { checkCategoricalCodes } from "./mixed-metric.js";
 import { PrefilterIndex } from "./prefilter.js";
 import { STATE_VERSION, type IndexKind, type IndexState } from "./shared.js";
@@ -177,9 +177,10 @@ function checkBrute(c: Checker, params: Record<string, unknown>, arrays: Record<
   const data = c.data(arrays, rows, cols);
   checkCodes(c, data, rows, cols, categorical);
   if (metric.kind === MetricKind.Cosine) {
+    // the row lengths scale every cosine distance: they must be exactly what the build computes
     const norms = c.array(arrays, "norms", [Float64Array], rows);
-    c.finite(norms, "norms");
-    for (let i = 0; i < rows; i++) if (norms[i] < 0) c.fail(`array norms holds ${norms[i]} at position ${i}; a row length is >= 0`);
+    const expected = rowNorms(data, rows, cols);
+    for (let i = 0; i < rows; i++) if (norms[i] !== expected[i]) c.fail(`array norms holds ${norms[i]} at position ${i}, but row ${i} has length ${expected[i]}`);
   } else if (arrays.norms !== undefined) c.fail(`array norms belongs to metric "cosine" only (metric is "${metric.name}")`);
 }
 

@@ -160,6 +160,9 @@ describe("index state", () => {
     const { norms: _, ...noNorms } = brute.arrays;
     refused({ ...brute, arrays: noNorms }, /array norms is missing/);
     refused(edit(brute, { metric: "euclidean" }), /array norms belongs to metric "cosine" only/);
+    const norms = brute.arrays.norms!.slice();
+    norms[9] *= 2;
+    refused(edit(brute, {}, { norms }), /array norms holds [\d.e-]+ at position 9, but row 9 has length/);
     refused(edit(brute, { kernel: "gpu" }), /unknown kernel "gpu"/);
     const cat = BruteForce.build(makeData("grid", 50, 3, 3), { categoricalFeatures: [1] }).state();
     refused(edit(cat, { categorical: [1, 1] }), /categorical lists column 1 twice/);
