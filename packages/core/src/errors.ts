@@ -14,8 +14,28 @@ export class NotFittedError extends Error {
   }
 }
 
-export function checkPositiveInteger(value: number, name: string): void {
-  if (!Number.isInteger(value) || value < 1) {
-    throw new KnnInputError(`${name} must be an integer >= 1, got ${value}`);
+/** A value as an error message shows it: numbers as they print, anything else with its type ('a string ("3")', 'null', 'an array'). */
+export function describeValue(v: unknown): string {
+  switch (typeof v) {
+    case "number":
+      return String(v);
+    case "string":
+      return `a string (${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)})`;
+    case "bigint":
+      return `a bigint (${v}n)`;
+    case "boolean":
+      return `a boolean (${v})`;
+    case "undefined":
+      return "undefined";
+    case "object":
+      return v === null ? "null" : Array.isArray(v) ? "an array" : "an object";
+    default:
+      return `a ${typeof v}`;
+  }
+}
+
+export function checkPositiveInteger(value: unknown, name: string): void {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+    throw new KnnInputError(`${name} must be an integer >= 1, got ${describeValue(value)}`);
   }
 }

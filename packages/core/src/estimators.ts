@@ -1,6 +1,6 @@
 import { BallTree, KDTree } from "./binary-tree.js";
 import { BruteForce } from "./brute.js";
-import { KnnInputError, NotFittedError, checkPositiveInteger } from "./errors.js";
+import { KnnInputError, NotFittedError, checkPositiveInteger, describeValue } from "./errors.js";
 import type { KnnIndex } from "./index-base.js";
 import { toMatrix, type Matrix, type MatrixLike } from "./matrix.js";
 import { MetricKind, resolveMetric, type Metric, type MetricOptions } from "./metrics.js";
@@ -20,7 +20,7 @@ const ALGORITHMS: readonly string[] = ["auto", "brute", "kd_tree", "ball_tree", 
 export interface NeighborsOptions extends MetricOptions {
   /** Default k for kneighbors / predict (scikit-learn's n_neighbors). Default 5. */
   nNeighbors?: number;
-  /** Default radius for radiusNeighbors. Default 1. */
+  /** Default radius for radiusNeighbors; Infinity takes every training row. Default 1. */
   radius?: number;
   algorithm?: Algorithm;
   /** Leaf size of the trees. Default 30, as scikit-learn's estimators. */
@@ -95,7 +95,7 @@ abstract class NeighborsBase {
     const nNeighbors = options.nNeighbors ?? 5;
     checkPositiveInteger(nNeighbors, "nNeighbors");
     const radius = options.radius ?? 1;
-    if (!(radius >= 0) || radius === Infinity) throw new KnnInputError(`radius must be a finite number >= 0, got ${radius}`);
+    if (typeof radius !== "number" || !(radius >= 0)) throw new KnnInputError(`radius must be a number >= 0 (or Infinity), got ${describeValue(radius)}`);
     const leafSize = options.leafSize ?? 30;
     checkPositiveInteger(leafSize, "leafSize");
     const algorithm = options.algorithm ?? "auto";

@@ -1,4 +1,4 @@
-import { KnnInputError } from "./errors.js";
+import { KnnInputError, checkPositiveInteger, describeValue } from "./errors.js";
 import { checkColumns, toMatrix, type Dtype, type FloatArray, type Matrix, type MatrixLike } from "./matrix.js";
 import { distanceToReduced, type Metric } from "./metrics.js";
 import { parallelKnn, parallelRadius, resolveWorkers } from "./parallel.js";
@@ -53,7 +53,7 @@ export abstract class KnnIndex {
   /** The k nearest training rows of each row of Q. */
   query(Q: MatrixLike, k: number, options: QueryOptions = {}): KnnResult {
     const q = this.checkQueries(Q);
-    if (!Number.isInteger(k) || k < 1) throw new KnnInputError(`k must be an integer >= 1, got ${k}`);
+    checkPositiveInteger(k, "k");
     if (k > this.rows) {
       throw new KnnInputError(`k=${k} is larger than the number of training rows (${this.rows})`);
     }
@@ -65,12 +65,11 @@ export abstract class KnnIndex {
     return { indices, distances, rows: q.rows, k };
   }
 
-  /** Training rows within distance r (inclusive) of each row of Q. */
+  /** Training rows within distance r (inclusive; Infinity takes every row) of each row of Q. */
   queryRadius(Q: MatrixLike, r: number, options: RadiusOptions = {}): RadiusResult {
     const q = this.checkQueries(Q);
-    if (typeof r !== "number" || !(r >= 0) || r === Infinity) {
-      throw new KnnInputError(`radius r must be a finite number >= 0, got ${r}`);
-    }
+    // Infinity (as scikit-learn allows) takes every row, with its true distance
+    if (typeof r !== "number" || !(r >= 0)) throw new KnnInputError(`radius r must be a number >= 0 (or Infinity), got ${describeValue(r)}`);
     const rr = distanceToReduced(this.metric, r);
     const countOnly = options.countOnly ?? false;
     const workers = resolveWorkers(options.workers ?? this.workers, q.rows * this.queryCost(1) * this.cols);

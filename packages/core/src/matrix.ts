@@ -1,4 +1,4 @@
-import { KnnInputError } from "./errors.js";
+import { KnnInputError, describeValue } from "./errors.js";
 
 export type FloatArray = Float64Array | Float32Array;
 
@@ -13,13 +13,17 @@ export type MatrixLike = Matrix | readonly (readonly number[])[];
 
 export type Dtype = "float64" | "float32";
 
-/** Copies `number[][]` once into a row-major typed array (float64 unless asked). */
+/**
+ * Copies `number[][]` once into a row-major typed array (float64 unless asked).
+ * Every value must be a number: null, strings, BigInts or nested arrays are
+ * refused (not coerced), naming row and column.
+ */
 export function matrixFromRows(rows: readonly (readonly number[])[], dtype: Dtype = "float64"): Matrix {
-  if (!Array.isArray(rows)) throw new KnnInputError("expected an array of rows");
+  if (!Array.isArray(rows)) throw new KnnInputError(`expected an array of rows or a matrix { data, rows, cols }, got ${describeValue(rows)}`);
   const n = rows.length;
   if (n === 0) throw new KnnInputError("the matrix has zero rows");
   const first = rows[0];
-  if (!Array.isArray(first)) throw new KnnInputError("row 0 is not an array");
+  if (!Array.isArray(first)) throw new KnnInputError(`row 0 is ${describeValue(first)}, not an array of numbers`);
   const d = first.length;
   if (d === 0) throw new KnnInputError("the matrix has zero columns");
   const data = dtype === "float32" ? new Float32Array(n * d) : new Float64Array(n * d);
@@ -30,7 +34,11 @@ export function matrixFromRows(rows: readonly (readonly number[])[], dtype: Dtyp
         `ragged rows: row ${i} has ${Array.isArray(row) ? row.length : "no"} values, row 0 has ${d}`,
       );
     }
-    for (let j = 0; j < d; j++) data[i * d + j] = row[j];
+    for (let j = 0; j < d; j++) {
+      const v: unknown = row[j];
+      if (typeof v !== "number") throw new KnnInputError(`row ${i}, column ${j} is ${describeValue(v)}, not a number`);
+      data[i * d + j] = v;
+    }
   }
   return { data, rows: n, cols: d };
 }
@@ -40,12 +48,17 @@ export function matrixView(data: FloatArray, rows: number, cols: number): Matrix
   if (!(data instanceof Float64Array || data instanceof Float32Array)) {
     throw new KnnInputError("matrix data must be a Float64Array or Float32Array");
   }
-  if (!Number.isInteger(rows) || rows < 1) throw new KnnInputError(`the matrix has zero rows (rows=${rows})`);
-  if (!Number.isInteger(cols) || cols < 1) throw new KnnInputError(`the matrix has zero columns (cols=${cols})`);
+  checkSize(rows, "rows");
+  checkSize(cols, "cols");
   if (data.length !== rows * cols) {
     throw new KnnInputError(`data length ${data.length} does not equal rows*cols = ${rows}*${cols}`);
   }
   return { data, rows, cols };
+}
+
+function checkSize(n: unknown, name: "rows" | "cols"): void {
+  if (n === 0) throw new KnnInputError(`the matrix has zero ${name === "rows" ? "rows" : "columns"}`);
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1) throw new KnnInputError(`${name} must be a positive integer, got ${describeValue(n)}`);
 }
 
 function isMatrix(x: unknown): x is Matrix {

@@ -53,9 +53,47 @@ describe("bad input gets a clear KnnInputError", () => {
       expectInputError(() => index.query(X, 0), /k must be an integer >= 1, got 0/);
       expectInputError(() => index.query(X, 1.5), /k must be an integer >= 1/);
       expectInputError(() => index.query(X, 4), /k=4 is larger than the number of training rows \(3\)/);
-      expectInputError(() => index.queryRadius(X, -1), /radius r must be a finite number >= 0, got -1/);
-      expectInputError(() => index.queryRadius(X, NaN), /radius r must be a finite number >= 0/);
+      expectInputError(() => index.queryRadius(X, -1), /radius r must be a number >= 0 \(or Infinity\), got -1$/);
+      expectInputError(() => index.queryRadius(X, NaN), /radius r must be a number >= 0 \(or Infinity\), got NaN$/);
+      expectInputError(() => index.queryRadius(X, -Infinity), /got -Infinity$/);
+      expectInputError(() => index.queryRadius(X, "1" as never), /radius r must be a number >= 0 \(or Infinity\), got a string \("1"\)$/);
     }
+    expectInputError(() => new NearestNeighbors({ radius: NaN }), /radius must be a number >= 0 \(or Infinity\), got NaN$/);
+    expectInputError(() => new NearestNeighbors({ radius: -0.5 }), /radius must be a number >= 0 \(or Infinity\), got -0.5$/);
+  });
+
+  it("k that is not a positive integer number, naming the value", () => {
+    const index = BruteForce.build(X);
+    expectInputError(() => index.query(X, 3.5), /^k must be an integer >= 1, got 3.5$/);
+    expectInputError(() => index.query(X, "3" as never), /^k must be an integer >= 1, got a string \("3"\)$/);
+    expectInputError(() => index.query(X, 2n as never), /^k must be an integer >= 1, got a bigint \(2n\)$/);
+    expectInputError(() => index.query(X, null as never), /^k must be an integer >= 1, got null$/);
+    expectInputError(() => new NearestNeighbors().fit(X).kneighbors(X, "2" as never), /nNeighbors must be an integer >= 1, got a string \("2"\)/);
+  });
+
+  it("rows of anything but numbers are refused, not coerced, naming row and column", () => {
+    for (const build of builders) {
+      expectInputError(() => build([[0, 0], [1, null as never]]), /^X: row 1, column 1 is null, not a number$/);
+      expectInputError(() => build([[[1]], [[2]]] as never), /^X: row 0, column 0 is an array, not a number$/);
+      expectInputError(() => build([[0, "a" as never]]), /^X: row 0, column 1 is a string \("a"\), not a number$/);
+      expectInputError(() => build([[0, 1], [2n as never, 3]]), /^X: row 1, column 0 is a bigint \(2n\), not a number$/);
+      expectInputError(() => build([[0, undefined as never]]), /^X: row 0, column 1 is undefined, not a number$/);
+      expectInputError(() => build([[true as never, 1]]), /^X: row 0, column 0 is a boolean \(true\), not a number$/);
+      expectInputError(() => build(X).query([[0, "1" as never]], 1), /^Q: row 0, column 1 is a string \("1"\), not a number$/);
+    }
+    expectInputError(() => KDTree.build([1, 2] as never), /^X: row 0 is 1, not an array of numbers$/);
+    expectInputError(() => KDTree.build("abc" as never), /^X: expected an array of rows or a matrix \{ data, rows, cols \}, got a string \("abc"\)$/);
+  });
+
+  it("matrix sizes that are not positive integers name the bad value", () => {
+    const data = new Float64Array(6);
+    for (const [rows, shown] of [[-2, "-2"], [1.5, "1.5"], ["3", 'a string \\("3"\\)'], [3n, "a bigint \\(3n\\)"], [NaN, "NaN"], [null, "null"]] as const) {
+      expectInputError(() => matrixView(data, rows as never, 2), new RegExp(`^rows must be a positive integer, got ${shown}$`));
+      expectInputError(() => matrixView(data, 2, rows as never), new RegExp(`^cols must be a positive integer, got ${shown}$`));
+      expectInputError(() => BruteForce.build({ data, rows: rows as never, cols: 2 }), new RegExp(`^X: rows must be a positive integer, got ${shown}$`));
+    }
+    expectInputError(() => matrixView(data, 0, 2), /^the matrix has zero rows$/);
+    expectInputError(() => matrixView(data, 6, 0), /^the matrix has zero columns$/);
   });
 
   it("p < 1, unknown metric, unknown algorithm, bad leaf size, bad workers", () => {
