@@ -4,6 +4,7 @@ import { distanceToReduced, type Metric } from "./metrics.js";
 import { parallelKnn, parallelRadius, resolveWorkers } from "./parallel.js";
 import { RaggedBuilder, type KnnResult, type QueryOptions, type RadiusOptions, type RadiusResult } from "./results.js";
 import type { IndexState } from "./shared.js";
+import { webParallelKnn, webParallelRadius, webWorkersAvailable } from "./web-pool.js";
 
 export type IndexAlgorithm = "brute" | "kd_tree" | "ball_tree" | "prefilter";
 
@@ -50,27 +51,46 @@ export abstract class KnnIndex {
   /** Relative cost of one query (distance evaluations), used to decide whether threads pay off. */
   protected abstract queryCost(k: number): number;
 
-  /** The k nearest training rows of each row of Q. */
+  /** The k nearest training rows of each row of Q. In a browser it runs on the calling thread (see queryAsync). */
   query(Q: MatrixLike, k: number, options: QueryOptions = {}): KnnResult {
+    const q = this.checkKnn(Q, k);
+    const workers = resolveWorkers(options.workers ?? this.workers, q.rows * this.queryCost(k) * this.cols);
+    if (workers > 1) return parallelKnn(this, q, k, workers);
+    return this.knnSerial(q, k);
+  }
+
+  /**
+   * `query` without blocking: in a cross-origin-isolated browser context the
+   * rows are spread over Web Workers (web-pool.ts); elsewhere it answers what
+   * `query` does (in Node, on worker threads). Same results either way.
+   */
+  async queryAsync(Q: MatrixLike, k: number, options: QueryOptions = {}): Promise<KnnResult> {
+    if (!webWorkersAvailable) return this.query(Q, k, options);
+    const q = this.checkKnn(Q, k);
+    const workers = resolveWorkers(options.workers ?? this.workers, q.rows * this.queryCost(k) * this.cols, true);
+    return workers > 1 ? webParallelKnn(this, q, k, workers) : this.knnSerial(q, k);
+  }
+
+  private checkKnn(Q: MatrixLike, k: number): Matrix {
     const q = this.checkQueries(Q);
     checkPositiveInteger(k, "k");
     if (k > this.rows) {
       throw new KnnInputError(`k=${k} is larger than the number of training rows (${this.rows})`);
     }
-    const workers = resolveWorkers(options.workers ?? this.workers, q.rows * this.queryCost(k) * this.cols);
-    if (workers > 1) return parallelKnn(this, q, k, workers);
+    return q;
+  }
+
+  private knnSerial(q: Matrix, k: number): KnnResult {
     const indices = new Int32Array(q.rows * k);
     const distances = new Float64Array(q.rows * k);
     this.knnRange(q.data, k, 0, q.rows, indices, distances);
     return { indices, distances, rows: q.rows, k };
   }
 
-  /** Training rows within distance r (inclusive; Infinity takes every row) of each row of Q. */
+  /** Training rows within distance r (inclusive; Infinity takes every row) of each row of Q. In a browser it runs on the calling thread (see queryRadiusAsync). */
   queryRadius(Q: MatrixLike, r: number, options: RadiusOptions = {}): RadiusResult {
     const q = this.checkQueries(Q);
-    // Infinity (as scikit-learn allows) takes every row, with its true distance
-    if (typeof r !== "number" || !(r >= 0)) throw new KnnInputError(`radius r must be a number >= 0 (or Infinity), got ${describeValue(r)}`);
-    const rr = distanceToReduced(this.metric, r);
+    const rr = this.checkRadius(r);
     const countOnly = options.countOnly ?? false;
     const workers = resolveWorkers(options.workers ?? this.workers, q.rows * this.queryCost(1) * this.cols);
     const result =
@@ -79,6 +99,28 @@ export abstract class KnnIndex {
         : this.radiusBatch(q.data, rr, 0, q.rows, countOnly);
     if (options.sortResults && !countOnly) sortRadiusRows(result);
     return result;
+  }
+
+  /** `queryRadius` without blocking, on Web Workers where `queryAsync` uses them. */
+  async queryRadiusAsync(Q: MatrixLike, r: number, options: RadiusOptions = {}): Promise<RadiusResult> {
+    if (!webWorkersAvailable) return this.queryRadius(Q, r, options);
+    const q = this.checkQueries(Q);
+    const rr = this.checkRadius(r);
+    const countOnly = options.countOnly ?? false;
+    const workers = resolveWorkers(options.workers ?? this.workers, q.rows * this.queryCost(1) * this.cols, true);
+    const result =
+      workers > 1
+        ? await webParallelRadius(this, q, rr, countOnly, workers)
+        : this.radiusBatch(q.data, rr, 0, q.rows, countOnly);
+    if (options.sortResults && !countOnly) sortRadiusRows(result);
+    return result;
+  }
+
+  /** The reduced radius of a checked r. */
+  private checkRadius(r: number): number {
+    // Infinity (as scikit-learn allows) takes every row, with its true distance
+    if (typeof r !== "number" || !(r >= 0)) throw new KnnInputError(`radius r must be a number >= 0 (or Infinity), got ${describeValue(r)}`);
+    return distanceToReduced(this.metric, r);
   }
 
   /** Radius search of rows [from, to) into a fresh CSR result. */

@@ -8,6 +8,7 @@ export { BruteForce, type BruteForceOptions } from "./brute.js";
 export type { KernelChoice, KernelPrecision } from "./kernels/blocked.js";
 export { BinaryTree, KDTree, BallTree, treeNodeCount, type TreeKind, type TreeOptions } from "./binary-tree.js";
 export { closeWorkerPool, cpuCount, parallelAvailable, workerPoolSize, AUTO_PARALLEL_WORK } from "./parallel.js";
+export { closeWebWorkerPool, webWorkersAvailable } from "./web-pool.js";
 export { STATE_VERSION, type IndexState, type IndexKind, type BruteState, type KDTreeState, type BallTreeState, type TreeState, type PrefilterState } from "./shared.js";
 export {
   NearestNeighbors,

@@ -1,5 +1,5 @@
 /**
- * Parallel queries on worker_threads (Node only). The index arrays and the
+ * Parallel queries on worker_threads (Node only; browsers: web-pool.ts). The index arrays and the
  * query rows live in SharedArrayBuffers, so workers read them without copies.
  * Calls stay synchronous: the main thread takes chunks of query rows from a
  * shared counter like the workers do, then blocks on Atomics.wait until every
