@@ -6,5 +6,9 @@ cd "$(dirname "$0")/.."
 pnpm exec vitest run
 .venv/bin/python -m pytest packages/python/tests notebooks -q
 
+# --- installed packages (issue 14): dist/ by `pnpm package`; the wheel in a fresh venv with no node on PATH, the npm tarballs in a fresh folder ---
+pnpm package
+KNNKIT_DIST="$PWD/dist" .venv/bin/python -m pytest test/installed -q
+
 # --- comparison harness: figures computed, quick run of every runner, schema, report in headless Chromium ---
 .venv/bin/python -m pytest packages/bench/python/tests -q
