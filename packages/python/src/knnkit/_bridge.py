@@ -284,8 +284,9 @@ class BridgeClient:
 
     @staticmethod
     def _drain_stderr(proc: subprocess.Popen, tail: collections.deque) -> None:
-        for line in iter(proc.stderr.readline, b""):
-            tail.append(line.decode(errors="replace").rstrip())
+        with proc.stderr:
+            for line in iter(proc.stderr.readline, b""):
+                tail.append(line.decode(errors="replace").rstrip())
 
     def _dead(self, code: int | None) -> RuntimeError:
         tail = "\n".join(self._stderr)
