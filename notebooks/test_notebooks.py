@@ -1,7 +1,9 @@
 """Every notebook executes headlessly with its small default parameters and produces its expected outputs."""
 
+import base64
 import json
 import shutil
+import struct
 from pathlib import Path
 
 import nbformat
@@ -70,6 +72,39 @@ def test_in_pyodide(executed):
 def test_scaling(executed):
     nb = executed["05-scaling.ts.ipynb"]
     assert len(list(outputs(nb, "application/vnd.plotly.v1+json"))) == 3
+
+
+def _figures_without_image(nb):
+    return [i for i, o in enumerate(outputs(nb, run.PLOTLY))
+            if not {"image/png", "image/svg+xml"} & set(o["data"])]
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.name)
+def test_committed_notebook_has_a_static_image_for_every_figure(path):
+    """A code host's viewer and nbconvert run no JavaScript: each interactive figure carries a PNG beside it."""
+    nb = nbformat.read(path, as_version=4)
+    assert _figures_without_image(nb) == []
+    for o in outputs(nb, "image/png"):
+        png = base64.b64decode(o["data"]["image/png"])
+        assert png.startswith(b"\x89PNG") and len(png) > 5_000
+
+
+def test_executed_notebooks_get_their_images(executed):
+    assert sum(len(list(outputs(nb, run.PLOTLY))) for nb in executed.values()) >= 7
+    for name, nb in executed.items():
+        assert _figures_without_image(nb) == [], name
+
+
+def test_static_image_renders_the_figure():
+    fig = {"data": [{"type": "scatter", "x": [1, 2, 3], "y": [3, 1, 2], "marker": {"color": "#ff0000", "size": 30}}],
+           "layout": {"width": 400, "height": 300}}
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=[
+        nbformat.v4.new_output("display_data", data={run.PLOTLY: fig})])])
+    assert run.add_static_images(nb) == 1
+    png = base64.b64decode(nb.cells[0].outputs[0]["data"]["image/png"])
+    width, height = struct.unpack(">II", png[16:24])
+    assert (width, height) == (400, 300)
+    assert nb.cells[0].outputs[0]["data"][run.PLOTLY] == fig  # the interactive figure stays
 
 
 def test_broken_import_fails_the_run(tmp_path):

@@ -290,15 +290,17 @@ def time_peer(name, X, Q, k):
     index = build()
     b = time.perf_counter() - t
     grown = rss_bytes() - rss
-    query(index)  # warm-up
+    t = time.perf_counter()
+    query(index)  # the first, cold query (one-shot figure); also the warm-up
+    first = time.perf_counter() - t
     qt, ind = seconds_per_call(lambda: query(index))
     size = memory(index)
     # graph indexes keep their memory in C++: the growth of the resident set while building
-    return b, qt, np.asarray(ind, dtype=np.int64), size if size is not None else (grown if grown > 0 else None)
+    return b, first, qt, np.asarray(ind, dtype=np.int64), size if size is not None else (grown if grown > 0 else None)
 
 
 def time_estimator(X, y_train, Q, y_test, k, task):
-    """scikit-learn's KNeighborsClassifier/Regressor (algorithm="auto", n_jobs=1): fit time, predict time, and its own score()."""
+    """scikit-learn's KNeighborsClassifier/Regressor (algorithm="auto", n_jobs=1): fit time, first and steady predict time, and its own score()."""
     from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
     from threadpoolctl import threadpool_limits
     Est = KNeighborsClassifier if task == "classification" else KNeighborsRegressor
@@ -306,11 +308,13 @@ def time_estimator(X, y_train, Q, y_test, k, task):
     est = Est(n_neighbors=k, n_jobs=1).fit(X, y_train)
     b = time.perf_counter() - t
     with threadpool_limits(1):
-        est.predict(Q)  # warm-up
+        t = time.perf_counter()
+        est.predict(Q)  # the first, cold predict (one-shot figure); also the warm-up
+        first = time.perf_counter() - t
         qt, _ = seconds_per_call(lambda: est.predict(Q))
         ind = est.kneighbors(Q, k, return_distance=False)
         score = float(est.score(Q, y_test))
-    return b, qt, np.asarray(ind, dtype=np.int64), None, score
+    return b, first, qt, np.asarray(ind, dtype=np.int64), None, score
 
 
 # ---------------------------------------------------------------- scores
@@ -397,11 +401,12 @@ def run_dataset(name, args, root, cache, out_dir, rows_out, plan_total, plan_don
                     })
                     for rec in records(lines):
                         if "error" in rec:
-                            timings.setdefault("knnkit " + rec["engine"], {"build": [], "query": [], "family": rec["family"], "workers": rec["workers"]})["error"] = rec["error"]
+                            timings.setdefault("knnkit " + rec["engine"], new_timing(rec["family"], rec["workers"]))["error"] = rec["error"]
                             continue
                         ind = read_array(rec["indices"]).reshape(len(Q), k).astype(np.int64)
-                        entry = timings.setdefault("knnkit " + rec["engine"], {"build": [], "query": [], "family": rec["family"], "workers": rec["workers"]})
+                        entry = timings.setdefault("knnkit " + rec["engine"], new_timing(rec["family"], rec["workers"]))
                         entry["build"] += rec["build_s"]
+                        entry["first"] += rec["first_query_s"]
                         entry["query"] += rec["query_s"]
                         entry["ind"] = ind
                         entry["memory"] = rec["index_bytes"]
@@ -409,16 +414,17 @@ def run_dataset(name, args, root, cache, out_dir, rows_out, plan_total, plan_don
                 progress(plan_done[0], plan_total, f"{name}: knnkit")
                 continue
             missing = installed(engine)
-            entry = timings.setdefault(engine, {"build": [], "query": [], "family": engine, "workers": "all" if engine.endswith("@all") else 1})
+            entry = timings.setdefault(engine, new_timing(engine, "all" if engine.endswith("@all") else 1))
             if missing:
                 entry["error"] = missing
             else:
                 try:
                     if engine == "sklearn_estimator":
-                        b, q, ind, mem, entry["own_score"] = time_estimator(X, y_train, Q, y_test, k, task)
+                        b, first, q, ind, mem, entry["own_score"] = time_estimator(X, y_train, Q, y_test, k, task)
                     else:
-                        b, q, ind, mem = time_peer(engine, X, Q, k)
+                        b, first, q, ind, mem = time_peer(engine, X, Q, k)
                     entry["build"].append(b)
+                    entry["first"].append(first)
                     entry["query"].append(q)
                     entry["ind"] = ind
                     entry["memory"] = mem
@@ -438,6 +444,9 @@ def run_dataset(name, args, root, cache, out_dir, rows_out, plan_total, plan_don
         qs = statistics.median(t["query"])
         row.update({
             "build_s": statistics.median(t["build"]),
+            "first_query_s": statistics.median(t["first"]),
+            # build + first query, paired within each round
+            "oneshot_s": statistics.median(b + f for b, f in zip(t["build"], t["first"])),
             "qps": len(Q) / qs,
             "speedup_vs_sklearn_best_exact": (len(Q) / qs) / best_exact if best_exact else None,
             "recall": recall_at_k(t["ind"], exact, X, Q, exact_dist),
@@ -445,10 +454,39 @@ def run_dataset(name, args, root, cache, out_dir, rows_out, plan_total, plan_don
             "index_bytes": t.get("memory"),
         })
         rows_out.append(row)
+    sweeps = {}
+    for engine in ("faiss_hnsw", "hnswlib"):
+        if engine in peers and not timings.get(engine, {}).get("error"):
+            sweeps[engine] = ef_sweep(engine, X, Q, k, exact, exact_dist)
+    if sweeps:
+        args.curves[name] = sweeps
+
+
+def new_timing(family, workers) -> dict:
+    return {"build": [], "first": [], "query": [], "family": family, "workers": workers}
+
+
+def ef_sweep(engine, X, Q, k, exact, exact_dist) -> list[dict]:
+    """Recall@k and queries/s of a graph index over its search breadth ef (one build)."""
+    build, _, _ = peer_engine(engine, X, Q, k)
+    index = build()
+    points = []
+    for ef in (10, 20, 40, 80, 160):
+        if engine == "faiss_hnsw":
+            index.hnsw.efSearch = max(ef, k)
+            Q32 = Q.astype(np.float32)
+            query = lambda: index.search(Q32, k)[1]
+        else:
+            index.set_ef(max(ef, k))
+            query = lambda: index.knn_query(Q, k)[0]
+        query()
+        qt, ind = seconds_per_call(query)
+        points.append({"param": f"ef={ef}", "qps": len(Q) / qt, "recall": recall_at_k(np.asarray(ind), exact, X, Q, exact_dist)})
+    return points
 
 
 def scaling_runs(args, root, cache, rows_out):
-    """Build time of the exact trees on W2 as N grows."""
+    """Build time of every exact tree (knnkit's with one and all cores) on W2 as N grows."""
     sizes = [2_000, 5_000] if args.quick else [10_000, 30_000, 100_000, 300_000]
     from sklearn.neighbors import BallTree, KDTree
     from scipy.spatial import cKDTree
@@ -458,7 +496,7 @@ def scaling_runs(args, root, cache, rows_out):
         X, _ = read_split(train_path)
         with tempfile.TemporaryDirectory() as d:
             lines = node(root, ["run", "--train", str(train_path), "--test", str(test_path), "--k", "10",
-                                "--engines", "kd_tree,ball_tree", "--out", d, "--repeats", str(args.repeats)])
+                                "--engines", "kd_tree,kd_tree@all,ball_tree,ball_tree@all", "--out", d, "--repeats", str(args.repeats)])
         for rec in records(lines):
             rows_out.append({"N": len(X), "engine": "knnkit " + rec["engine"], "build_s": statistics.median(rec["build_s"])})
         for label, build in (("sklearn KDTree", lambda: KDTree(X, leaf_size=40)), ("sklearn BallTree", lambda: BallTree(X, leaf_size=40)), ("scipy cKDTree", lambda: cKDTree(X, leafsize=40))):
@@ -489,24 +527,11 @@ def approximate_curves(args, root, cache, out):
             ind = read_array(rec["indices"]).reshape(len(Q), k)
             points.append({"param": rec["engine"], "qps": len(Q) / statistics.median(rec["query_s"]), "recall": recall_at_k(ind, exact, X, Q, exact_dist)})
         out["knnkit prefilter"] = points
-    for engine, module in (("faiss_hnsw", "faiss"), ("hnswlib", "hnswlib")):
+    for engine in ("faiss_hnsw", "hnswlib"):
         if installed(engine):
             out[engine] = {"error": installed(engine)}
             continue
-        build, _, _ = peer_engine(engine, X, Q, k)
-        index = build()
-        points = []
-        for ef in (10, 20, 40, 80, 160):
-            if engine == "faiss_hnsw":
-                index.hnsw.efSearch = max(ef, k)
-                query = lambda: index.search(Q.astype(np.float32), k)[1]
-            else:
-                index.set_ef(max(ef, k))
-                query = lambda: index.knn_query(Q, k)[0]
-            query()
-            qt, ind = seconds_per_call(query)
-            points.append({"param": f"ef={ef}", "qps": len(Q) / qt, "recall": recall_at_k(np.asarray(ind), exact, X, Q, exact_dist)})
-        out[engine] = points
+        out[engine] = ef_sweep(engine, X, Q, k, exact, exact_dist)
 
 
 def versions() -> dict:
@@ -579,6 +604,7 @@ def main(argv=None) -> int:
     datasets = args.datasets.split(",") if not args.data else ["user"]
     rows: list[dict] = []
     args.process_rows = []
+    args.curves = {}
     plan_total = len(datasets) * args.repeats * (1 + len(args.peer_engines))
     done = [0]
     started = time.time()
@@ -603,6 +629,7 @@ def main(argv=None) -> int:
         "knnkit_process": args.process_rows,
         "scaling": scaling,
         "tradeoff": curves,
+        "curves": args.curves,
     }
     from .expectations import check
     results["expectations"] = check(results)

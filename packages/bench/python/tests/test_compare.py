@@ -1,6 +1,7 @@
 """The comparison harness: a quick run of every runner, the schema, the page in a real browser, and the figures it computes."""
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 import sys
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from knnkit_bench import compare, expectations  # noqa: E402
+from knnkit_bench import compare, expectations, report  # noqa: E402
 
 ROOT = compare.repo_root()
 
@@ -70,6 +71,17 @@ def test_quick_run_schema_and_browser(tmp_path):
     schema = json.loads((Path(compare.__file__).parent / "results.schema.json").read_text())
     jsonschema.validate(results, schema)
     assert len(results["expectations"]) == 5
+    measured = [r for r in results["rows"] if "qps" in r]
+    # the one-shot figure (build, then one cold query of every held-out row) for every engine and dataset
+    for r in measured:
+        assert r["oneshot_s"] == pytest.approx(r["build_s"] + r["first_query_s"], rel=0.5), r
+        assert r["first_query_s"] > 0
+    # the graph indexes are swept over ef on every dataset; every tree's build time is measured against N
+    assert set(results["curves"]) == {r["dataset"] for r in measured}
+    assert all(len(c["faiss_hnsw"]) == 5 and len(c["hnswlib"]) == 5 for c in results["curves"].values())
+    assert {"knnkit kd_tree", "knnkit kd_tree@all", "knnkit ball_tree", "knnkit ball_tree@all", "sklearn KDTree",
+            "sklearn BallTree", "scipy cKDTree"} <= {r["engine"] for r in results["scaling"]}
+    assert_summary_matches(results, report.summary(results))
     text = expectations.section(results)
     assert "### Expectations from the issue" in text and "| W2 | knnkit kd_tree |" in text
     engines = {r["engine"].split(":")[0].split("(")[0] for r in results["rows"]}
@@ -93,10 +105,19 @@ def test_quick_run_schema_and_browser(tmp_path):
     )
     assert rendered.returncode == 0, rendered.stderr
     page = json.loads(rendered.stdout.strip().splitlines()[-1])
-    assert page["errors"] == []
-    assert [c["id"] for c in page["charts"]] == ["qps", "tradeoff", "scaling", "accuracy"]
-    for chart in page["charts"]:
-        assert chart["svgs"] >= 1 and chart["traces"] >= 1, chart
+    assert page["errors"] == []  # no script errors and no request leaves the file (plotly is inlined)
+    figures = report.figures(results)
+    assert [c["id"] for c in page["charts"]] == [f["id"] for f in figures] == [
+        "vs_peer", "vs_sklearn", "recall_qps", "oneshot", "scaling", "memory", "accuracy"]
+    for chart, fig in zip(page["charts"], figures):
+        # drawn: every trace of the figure is in the SVG, within the page's width, legend clear of the plots
+        assert chart["svgs"] >= 1 and chart["traces"] == len(fig["data"]) > 0, chart
+        assert chart["width"] <= 1280 and not chart["legendOverlapsPlot"] and chart["legendInside"], chart
+    heat = figures[0]["data"][0]
+    assert heat["y"] == ["brute", "brute@all", "kd_tree", "kd_tree@all", "ball_tree", "ball_tree@all",
+                         "prefilter:0.05", "prefilter:0.2", "prefilter:0.5", "prefilter:tuned"]
+    assert heat["x"] == list(dict.fromkeys(r["dataset"] for r in results["rows"]))
+    assert html_summary(out / "index.html") == report.summary(results)
     assert shot.stat().st_size > 10_000
     (ROOT / "report").mkdir(exist_ok=True)
     shutil.copy(shot, ROOT / "report" / "screenshot-quick.png")
@@ -139,3 +160,124 @@ def test_a_peer_that_cannot_be_imported_keeps_its_row(tmp_path, monkeypatch):
     assert row["error"].startswith("not installed") and "qps" not in row
     assert results["tradeoff"]["hnswlib"] == {"error": row["error"]}
     assert "not installed" in (out / "index.html").read_text()
+
+
+# ---------------------------------------------------------------- the summary paragraph
+
+def _fastest_peer_as_accurate(rows, ours):
+    """Recomputed here, apart from report.py: the fastest one-thread peer search at least as accurate."""
+    peers = [r for r in rows if r["dataset"] == ours["dataset"] and not r["engine"].startswith("knnkit")
+             and r["engine"] != "sklearn_estimator" and not r["engine"].endswith("@all") and r["recall"] >= ours["recall"] - 1e-9]
+    return max(peers, key=lambda r: r["qps"])
+
+
+def _ratio(text: str) -> float:
+    return float(text.rstrip("×"))
+
+
+def assert_summary_matches(results, text):
+    """Every claim of the summary paragraph against the numbers in results.json."""
+    rows = [r for r in results["rows"] if "qps" in r]
+    sets = list(dict.fromkeys(r["dataset"] for r in rows))
+    first = re.split(r"\.(?= [A-Z])", text)[0]
+    clauses = {"lead": first.split("; ")[0], "par": next((c for c in first.split("; ") if "within 10%" in c), ""),
+               "trail": next(c for c in first.split("; ") if c.startswith("and trails"))}
+    item = re.compile(r"(\w+) \((\w+) ([0-9.e-]+×) (\w+)\)")
+    seen = {}
+    for kind, clause in clauses.items():
+        for ds, engine, ratio, peer in item.findall(clause):
+            seen[ds] = (kind, "knnkit " + engine, _ratio(ratio), peer)
+    assert sorted(seen) == sorted(sets)
+    for ds in sets:
+        ours = max((r for r in rows if r["dataset"] == ds and r["engine"] in ("knnkit brute", "knnkit kd_tree", "knnkit ball_tree")),
+                   key=lambda r: r["qps"])
+        peer = _fastest_peer_as_accurate(rows, ours)
+        ratio = ours["qps"] / peer["qps"]
+        kind, engine, shown, peer_name = seen[ds]
+        assert (engine, peer_name) == (ours["engine"], peer["engine"]), ds
+        assert shown == pytest.approx(ratio, rel=0.01, abs=0.006), ds
+        assert kind == ("lead" if ratio >= 1.1 else "trail" if ratio <= 1 / 1.1 else "par"), ds
+    counts = re.search(r"on (\d+) of (\d+) datasets", clauses["lead"])
+    assert counts and int(counts[1]) == sum(v[0] == "lead" for v in seen.values()) and int(counts[2]) == len(sets)
+    assert re.search(r"and trails on (\d+)", text)[1] == str(sum(v[0] == "trail" for v in seen.values()))
+    # against scikit-learn's fastest one-thread exact method
+    sk = re.search(r"ahead on (\d+) of (\d+), from ([0-9.e-]+×) on (\w+) to ([0-9.e-]+×) on (\w+)\.", text)
+    ratios = {}
+    for ds in sets:
+        ours = max((r for r in rows if r["dataset"] == ds and r["engine"] in ("knnkit brute", "knnkit kd_tree", "knnkit ball_tree")),
+                   key=lambda r: r["qps"])
+        ref = max((r for r in rows if r["dataset"] == ds and r["engine"] in ("sklearn_kd_tree", "sklearn_ball_tree", "sklearn_brute")),
+                  key=lambda r: r["qps"])
+        ratios[ds] = ours["qps"] / ref["qps"]
+    assert int(sk[1]) == sum(v >= 1 for v in ratios.values()) and int(sk[2]) == len(sets)
+    lo, hi = min(ratios, key=ratios.get), max(ratios, key=ratios.get)
+    assert (sk[4], sk[6]) == (lo, hi)
+    assert _ratio(sk[3]) == pytest.approx(ratios[lo], rel=0.01, abs=0.006) and _ratio(sk[5]) == pytest.approx(ratios[hi], rel=0.01, abs=0.006)
+    # the one-shot winner among exact engines
+    fastest = {ds: min((r for r in rows if r["dataset"] == ds and r["recall"] >= 1 - 1e-9), key=lambda r: r["oneshot_s"])["engine"]
+               for ds in sets}
+    ours = [ds for ds in sets if fastest[ds].startswith("knnkit")]
+    one = re.search(r"knnkit is fastest on (\d+) of (\d+)(?:: ([\w, ]+))?\.", text)
+    assert (int(one[1]), int(one[2])) == (len(ours), len(sets))
+    assert (one[3].split(", ") if one[3] else []) == ours
+
+
+def html_summary(page: Path) -> str:
+    import html
+    return html.unescape(re.search(r'<p class="summary" id="summary">(.*?)</p>', page.read_text(), re.S)[1])
+
+
+def _row(ds, engine, qps, recall=1.0, oneshot=1.0):
+    return {"dataset": ds, "engine": engine, "qps": qps, "recall": recall, "oneshot_s": oneshot, "rows": 100, "cols": 3,
+            "task": "none", "build_s": 0.0}
+
+
+def test_summary_says_where_knnkit_leads_and_trails():
+    rows = [
+        # W1: knnkit's kd_tree leads; an all-core peer and scikit-learn's estimator are no reference
+        _row("W1", "knnkit kd_tree", 300.0, oneshot=0.5), _row("W1", "knnkit brute", 50.0), _row("W1", "sklearn_kd_tree", 100.0),
+        _row("W1", "scipy_ckdtree", 150.0), _row("W1", "scipy_ckdtree@all", 900.0), _row("W1", "sklearn_estimator", 5000.0),
+        _row("W1", "sklearn_brute", 10.0),
+        # W2: on par with scikit-learn; a faster but inexact HNSW is no reference for an exact index
+        _row("W2", "knnkit ball_tree", 105.0), _row("W2", "sklearn_ball_tree", 100.0), _row("W2", "faiss_hnsw", 1000.0, recall=0.9),
+        _row("W2", "sklearn_brute", 20.0, oneshot=0.1),
+        # W5: trails faiss by a factor 4
+        _row("W5", "knnkit brute", 25.0), _row("W5", "faiss_flat", 100.0), _row("W5", "sklearn_brute", 50.0, oneshot=0.2),
+    ]
+    results = {"rows": rows}
+    text = report.summary(results)
+    assert text.startswith("One thread each, knnkit's fastest exact index leads the fastest peer that is as accurate on 1 of 3 "
+                           "datasets: W1 (kd_tree 2.00× scipy_ckdtree); is within 10% on 1: W2 (ball_tree 1.05× sklearn_ball_tree); "
+                           "and trails on 1: W5 (brute 0.25× faiss_flat).")
+    assert "ahead on 2 of 3, from 0.50× on W5 to 3.00× on W1." in text
+    assert "knnkit is fastest on 1 of 3: W1." in text
+    assert_summary_matches(results, text)
+    # a wrong claim is caught
+    with pytest.raises(AssertionError):
+        assert_summary_matches(results, text.replace("2.00×", "2.50×"))
+    with pytest.raises(AssertionError):
+        assert_summary_matches(results, text.replace("on 1 of 3: W1", "on 0 of 3"))
+
+
+def test_chart_colours_follow_the_library():
+    families = {}
+    for engine in ("knnkit brute", "knnkit kd_tree@all", "knnkit prefilter:tuned(0.5,h0)", "sklearn_kd_tree", "sklearn_brute@all",
+                   "sklearn KDTree", "scipy_ckdtree", "scipy cKDTree", "faiss_flat", "faiss_hnsw", "hnswlib", "pykdtree"):
+        families.setdefault(report.library(engine), set()).add(report.style(engine)["color"])
+    assert sorted(families) == sorted(report.LIBRARIES)
+    # the same engine looks the same in every chart; all cores differs by an open marker only
+    assert report.style("sklearn KDTree")["color"] == report.style("sklearn_kd_tree")["color"]
+    assert report.style("knnkit kd_tree@all")["symbol"] == report.style("knnkit kd_tree")["symbol"] + "-open"
+    hue = {lib: {_hue(c) for c in colours} for lib, colours in families.items()}
+    for lib, hues in hue.items():
+        assert max(hues) - min(hues) <= 40 or lib == "pykdtree", (lib, hues)
+    for a in ("knnkit", "scikit-learn", "scipy", "faiss", "hnswlib"):
+        for b in ("knnkit", "scikit-learn", "scipy", "faiss", "hnswlib"):
+            if a < b:
+                assert min(min(abs(x - y), 360 - abs(x - y)) for x in hue[a] for y in hue[b]) >= 40, (a, b)
+
+
+def _hue(colour: str) -> float:
+    import colorsys
+    r, g, b = (int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    return colorsys.rgb_to_hls(r, g, b)[0] * 360
