@@ -301,6 +301,7 @@ nn.kneighbors(X[:10])
 print(os.getpid(), client().pid, flush=True)
 mode = sys.argv[1]
 if mode == "exit":
+    sys.stdin.readline()  # once the test has seen the files
     os._exit(0)
 if mode == "calls":
     while True:
@@ -310,7 +311,9 @@ time.sleep(600)
 
 
 def _start_child(tmp_path, mode):
-    child = subprocess.Popen([sys.executable, "-c", CHILD_SCRIPT, mode], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(KNNKIT_TMPDIR=str(tmp_path)))
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD_SCRIPT, mode], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(KNNKIT_TMPDIR=str(tmp_path))
+    )
     line = child.stdout.readline()
     if not line:
         child.kill()
@@ -336,7 +339,10 @@ def test_leftovers_of_dead_clients_are_swept(monkeypatch, tmp_path, how):
     child, pid, engine = _start_child(tmp_path, mode)
     try:
         assert _dirs_of(tmp_path, pid), "the client's files are not in KNNKIT_TMPDIR under a name carrying its pid"
-        if how == "SIGTERM":
+        if how == "os._exit":
+            child.stdin.write("exit\n")
+            child.stdin.flush()
+        elif how == "SIGTERM":
             child.send_signal(signal.SIGTERM)
         elif how == "SIGKILL during a call":
             during = lambda: any(glob.glob(os.path.join(d, "*.in.*")) for d in _dirs_of(tmp_path, pid))  # noqa: E731
