@@ -70,8 +70,8 @@ def test_interrupted_call_never_answers_a_later_one(rng, alarm, exc):
 
     os.kill(engine, signal.SIGSTOP)  # so that the alarm surely comes while the call waits
     try:
-        alarm(0.2, interrupt)
         with pytest.raises(exc):
+            alarm(0.2, interrupt)
             nn.kneighbors(Q1)
     finally:
         if alive(engine):
@@ -417,8 +417,8 @@ def test_timeout_stops_the_engine_and_the_next_call_restarts_it(monkeypatch, rng
 
     os.kill(engine, signal.SIGSTOP)  # the engine cannot answer
     try:
-        alarm(60, hung)
         with pytest.raises(TimeoutError, match="KNNKIT_TIMEOUT"):
+            alarm(60, hung)
             nn.kneighbors(X)
     finally:
         if alive(engine):
