@@ -27,7 +27,7 @@ fi
 # --- comparison peers (faiss, hnswlib builds from source with g++) ---
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r packages/bench/requirements-compare.txt
 
-# --- Debian's chromium for the report's browser test ---
+# --- Debian's chromium for the browser tests (test/browser) and the report's ---
 if [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
@@ -35,6 +35,9 @@ if [ ! -x /usr/bin/chromium ]; then
     sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   fi
 fi
+
+# --- JupyterLite, for the test that builds an offline site (scripts/build-jupyterlite.py) ---
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r scripts/requirements-jupyterlite.txt
 
 # --- numpy for Pyodide: PyPI wheels tagged pyemscripten_2026_0_wasm32, if PyPI serves any ---
 mkdir -p .cache/pyodide-wheels

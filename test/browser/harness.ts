@@ -22,6 +22,14 @@ const TYPES: Record<string, string> = {
   ".wasm": "application/wasm",
   ".zip": "application/zip",
   ".whl": "application/zip",
+  ".css": "text/css",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".ico": "image/x-icon",
+  ".woff": "font/woff",
+  ".woff2": "font/woff2",
+  ".ttf": "font/ttf",
+  ".webmanifest": "application/manifest+json",
 };
 
 export interface StaticServer {
@@ -30,9 +38,10 @@ export interface StaticServer {
 }
 
 /**
- * Serves each URL prefix ("/pyodide/") from a folder; files outside the
- * folders are not reachable. With `isolated`, every answer carries COOP
- * same-origin and COEP require-corp, so pages get SharedArrayBuffer.
+ * Serves each URL prefix ("/pyodide/") from a folder (a folder's index.html
+ * for the folder); files outside the folders are not reachable. With
+ * `isolated`, every answer carries COOP same-origin and COEP require-corp, so
+ * pages get SharedArrayBuffer.
  */
 export async function serveStatic(mounts: Record<string, string>, options: { isolated: boolean }): Promise<StaticServer> {
   const server = createServer((req, res) => {
@@ -41,7 +50,8 @@ export async function serveStatic(mounts: Record<string, string>, options: { iso
       .filter((p) => path.startsWith(p))
       .sort((a, b) => b.length - a.length)[0];
     const root = prefix === undefined ? undefined : resolve(mounts[prefix]);
-    const file = root === undefined ? undefined : resolve(root, "." + path.slice(prefix!.length - 1));
+    let file = root === undefined ? undefined : resolve(root, "." + path.slice(prefix!.length - 1));
+    if (file !== undefined && existsSync(file) && statSync(file).isDirectory()) file = join(file, "index.html");
     if (root === undefined || file === undefined || !(file + sep).startsWith(root + sep) || !existsSync(file) || !statSync(file).isFile()) {
       res.writeHead(404).end();
       return;
