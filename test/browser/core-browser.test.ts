@@ -14,13 +14,19 @@ import { launchChromium, PAGES, ROOT, serveStatic } from "./harness.js";
 const BUNDLE = join(ROOT, "packages/core/dist/browser");
 const P = { seed: 1414, rows: 3000, queries: 400, cols: 8, k: 7, r: 0.55, workers: 2 };
 
+interface Answer {
+  indices: number[];
+  distances: number[];
+  offsets?: number[];
+}
+
 interface Report {
   crossOriginIsolated: boolean;
   sharedArrayBuffer: string;
   webWorkersAvailable: boolean;
   hardwareConcurrency: number;
   workerChunks: number[];
-  results: Record<string, Record<"sync" | "async" | "radius", { indices: number[]; distances: number[]; offsets?: number[] }>>;
+  results: Record<string, Record<"sync" | "async" | "radius", Answer> & { concurrent: Answer[] }>;
 }
 
 /** Plain brute force: every distance, sorted by (distance, index). */
@@ -80,13 +86,14 @@ async function openPage(isolated: boolean): Promise<Report> {
 
 function checkAnswers(report: Report): void {
   expect(Object.keys(report.results)).toEqual(["brute", "kd_tree"]);
-  for (const { sync, async: parallel, radius } of Object.values(report.results)) {
+  for (const { sync, async: parallel, radius, concurrent } of Object.values(report.results)) {
     expect(sync.indices).toEqual(truth.knn.indices);
     expectClose(sync.distances, truth.knn.distances);
     expect(parallel).toEqual(sync);
     expect(radius.offsets).toEqual(truth.radius.offsets);
     expect(radius.indices).toEqual(truth.radius.indices);
     expectClose(radius.distances, truth.radius.distances);
+    expect(concurrent).toEqual([parallel, radius]);
   }
   expect(truth.radius.indices.length).toBeGreaterThan(P.queries); // the radius finds neighbours
 }
@@ -98,9 +105,9 @@ describe("@knnkit/core's browser build in Chromium", () => {
     expect(report.sharedArrayBuffer).toBe("function");
     expect(report.webWorkersAvailable).toBe(true);
     expect(report.hardwareConcurrency, "the machine has one core: nothing to spread").toBeGreaterThan(1);
-    // two workers, and each ran its own first chunk of each of the four batches (k-NN and radius, two indexes)
+    // two workers, and each ran its own first chunk of each of the eight batches (k-NN and radius, twice, two indexes)
     expect(report.workerChunks.length).toBe(P.workers);
-    for (const chunks of report.workerChunks) expect(chunks).toBeGreaterThanOrEqual(4);
+    for (const chunks of report.workerChunks) expect(chunks).toBeGreaterThanOrEqual(8);
     checkAnswers(report);
   });
 
