@@ -3,21 +3,26 @@
  * once (seeded), saves it to /tmp, then times, median of --repeats runs:
  *   read       the file's bytes into memory, nothing else (load's own reads)
  *   trusted    load(path, { trusted: true }): read, prefix, header, views, restore
+ *   decode     deserialize(bytes, { trusted: true }) of bytes already in memory:
+ *              what the trusted load adds to the read
  *   load       load(path): the same plus the checksum and checkIndexState
  *   checksum   load minus trusted minus validate (the xxHash32 pass)
  *   validate   checkIndexState on the loaded state alone
+ *   pass       one plain pass over the file's bytes in memory (a sum of int32
+ *              words): the least any check that reads every byte can cost
  * and a query batch on the built and on the loaded index (the query path is
  * the same code, so these should agree). Each round runs every measurement
- * once, so all of them see the same load from other processes; the load
- * average is recorded with the result. Writes results/load.json.
+ * once, so all of them see the same load from other processes; wall-clock and
+ * CPU time (user + system) are both recorded, with the load average. Writes
+ * results/load.json.
  *
  *   pnpm --filter @knnkit/bench bench:load [--kind brute|kd_tree] [--rows 8000000] [--cols 32] [--dtype float32] [--repeats 5]
  */
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { BruteForce, KDTree, checkIndexState, matrixView, mulberry32, type KnnIndex, type Matrix } from "@knnkit/core";
-import { load, save } from "@knnkit/interop";
+import { deserialize, load, save } from "@knnkit/interop";
 import { fmt, median, time } from "./timing.js";
 
 interface Args {
@@ -50,6 +55,16 @@ function randomMatrix(rows: number, cols: number, dtype: Args["dtype"], seed: nu
   return matrixView(data, rows, cols);
 }
 
+function sumWords(w: Int32Array): number {
+  let s0 = 0;
+  let s1 = 0;
+  for (let i = 0; i + 1 < w.length; i += 2) {
+    s0 = (s0 + w[i]) | 0;
+    s1 = (s1 + w[i + 1]) | 0;
+  }
+  return s0 ^ s1;
+}
+
 /** The file into a fresh buffer, as load() reads it (one allocation, then reads of up to 1 GiB). */
 function readAll(path: string): Uint8Array {
   const fd = openSync(path, "r");
@@ -62,16 +77,32 @@ function readAll(path: string): Uint8Array {
   }
 }
 
-/** Milliseconds of each step, `rounds` times, the steps interleaved within a round. */
-function rounds(n: number, steps: Record<string, () => void>): Record<string, number[]> {
-  const out: Record<string, number[]> = Object.fromEntries(Object.keys(steps).map((k) => [k, []]));
+/**
+ * Wall-clock and CPU milliseconds (user + system, this process) of each step,
+ * `n` times, the steps interleaved within a round. On a shared machine the CPU
+ * time is the steadier measure of what a step costs.
+ */
+function rounds(n: number, steps: Record<string, () => void>): { wall: Record<string, number[]>; cpu: Record<string, number[]> } {
+  const empty = () => Object.fromEntries(Object.keys(steps).map((k) => [k, [] as number[]]));
+  const wall = empty();
+  const cpu = empty();
   for (let r = 0; r < n; r++) {
     for (const [name, fn] of Object.entries(steps)) {
       (globalThis as { gc?: () => void }).gc?.();
-      out[name].push(time(fn) * 1000);
+      const before = process.cpuUsage();
+      wall[name].push(time(fn) * 1000);
+      const used = process.cpuUsage(before);
+      cpu[name].push((used.user + used.system) / 1000);
     }
   }
-  return out;
+  return { wall, cpu };
+}
+
+/** Medians of the steps, with the derived checksum and checks (load minus trusted). */
+function summary(runs: Record<string, number[]>): Record<string, number> {
+  const m = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, median(v)]));
+  const checks = m.load - m.trusted;
+  return { ...m, checks, checksum: checks - m.validate, checksShareOfLoad: checks / m.load };
 }
 
 const args = parseArgs(process.argv.slice(2));
@@ -83,29 +114,32 @@ const build = time(() => {
 });
 const path = join(tmpdir(), `knnkit-bench-load-${process.pid}.knnkit`);
 const saveMs = time(() => save(index, path)) * 1000;
+// the file on disk before any timing (its write-back would otherwise slow the first rounds)
+const syncFd = openSync(path, "r");
+fsyncSync(syncFd);
+closeSync(syncFd);
 const fileBytes = statSync(path).size;
 
 const loaded = load(path) as KnnIndex;
+const fileCopy = readAll(path);
+const words = new Int32Array(fileCopy.buffer);
 // first queries build the kernels (copies of the rows); not part of the comparison
 index.query(Q, 10, { workers: 1 });
 loaded.query(Q, 10, { workers: 1 });
 const runs = rounds(args.repeats, {
   read: () => void readAll(path),
   trusted: () => void load(path, { trusted: true }),
+  decode: () => void deserialize(fileCopy, { trusted: true }),
   load: () => void load(path),
   validate: () => checkIndexState(loaded.state()),
+  pass: () => void sumWords(words),
   queryBuilt: () => void index.query(Q, 10, { workers: 1 }),
   queryLoaded: () => void loaded.query(Q, 10, { workers: 1 }),
 });
 rmSync(path);
 
-const m = {
-  read: median(runs.read),
-  trusted: median(runs.trusted),
-  load: median(runs.load),
-  validate: median(runs.validate),
-};
-const checks = m.load - m.trusted;
+const wall = summary(runs.wall);
+const cpu = summary(runs.cpu);
 const result = {
   kind: args.kind,
   rows: args.rows,
@@ -116,15 +150,20 @@ const result = {
   saveMs,
   repeats: args.repeats,
   loadAverage: loadavg(),
-  medianMs: { ...m, checksum: checks - m.validate, checks, queryBuilt: median(runs.queryBuilt), queryLoaded: median(runs.queryLoaded) },
-  checksShareOfLoad: checks / m.load,
-  runsMs: runs,
+  medianWallMs: wall,
+  medianCpuMs: cpu,
+  runs,
 };
 mkdirSync(join(args.out, ".."), { recursive: true });
 writeFileSync(args.out, JSON.stringify(result, null, 2));
 
 const gb = fileBytes / 1e9;
 console.log(`${args.kind} ${fmt(args.rows)} x ${args.cols} ${args.dtype}: file ${fmt(gb, 3)} GB, built in ${fmt(build, 1)} s, saved in ${fmt(saveMs)} ms`);
-console.log(`median of ${args.repeats} (ms), load average ${loadavg().map((x) => fmt(x, 1)).join(" ")}:`);
-for (const [name, ms] of Object.entries(result.medianMs)) console.log(`  ${name.padEnd(12)} ${fmt(ms, 1).padStart(9)}`);
-console.log(`checksum + validation: ${fmt(100 * result.checksShareOfLoad, 1)}% of load (${fmt(checks, 1)} ms of ${fmt(m.load, 1)} ms; ${fmt(gb / (checks / 1000), 2)} GB/s)`);
+console.log(`median of ${args.repeats}, load average ${loadavg().map((x) => fmt(x, 1)).join(" ")}:`);
+console.log(`  ${"ms".padEnd(12)} ${"wall".padStart(9)} ${"cpu".padStart(9)}`);
+for (const name of Object.keys(wall)) {
+  if (name !== "checksShareOfLoad") console.log(`  ${name.padEnd(12)} ${fmt(wall[name], 1).padStart(9)} ${fmt(cpu[name], 1).padStart(9)}`);
+}
+for (const [what, m] of [["wall", wall], ["cpu", cpu]] as const) {
+  console.log(`checksum + validation (${what}): ${fmt(100 * m.checksShareOfLoad, 1)}% of load (${fmt(m.checks, 1)} of ${fmt(m.load, 1)} ms; ${fmt(gb / (m.checks / 1000), 2)} GB/s)`);
+}
