@@ -42,16 +42,13 @@ it("runs a knnkit notebook in JupyterLite's Pyodide kernel offline, with the Typ
   await page.goto(`${server.url}/notebooks/index.html?path=knnkit-lite.ipynb`);
   await page.click("li.lm-MenuBar-item >> text=Run");
   await page.click(".lm-Menu-item >> text=Run All Cells");
-  const outputs = () => Array.from(document.querySelectorAll(".jp-OutputArea-output")).map((e) => e.textContent ?? "");
-  await page.waitForFunction(
-    () =>
-      Array.from(document.querySelectorAll(".jp-OutputArea-output")).some(
-        (e) => e.textContent?.includes("knnkit-result:") || e.getAttribute("data-mime-type") === "application/vnd.jupyter.stderr" || e.textContent?.includes("Traceback"),
-      ),
-    null,
-    { timeout: 120_000 },
-  );
-  const shown = await page.evaluate(outputs);
+  // the result's line, or the first error, whichever comes
+  const outputs = page.locator(".jp-OutputArea-output");
+  await page
+    .locator('.jp-OutputArea-output:has-text("knnkit-result:"), .jp-OutputArea-output:has-text("Traceback"), .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
+    .first()
+    .waitFor({ timeout: 120_000 });
+  const shown = await outputs.allTextContents();
   const line = shown.find((text) => text.startsWith("knnkit-result: "));
   expect(line, shown.join("\n")).toBeDefined();
   const result = JSON.parse(line!.slice("knnkit-result: ".length)) as { X: number[]; labels: string[]; Q: number[]; predict: string[]; indices: number[][] };
