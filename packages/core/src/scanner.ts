@@ -240,7 +240,16 @@ export class RowScanner {
    */
   reducedRows(q: FloatArray, qo: number, rows: Int32Array | null, from: number, to: number, out: Float64Array): void {
     const { data, d, rdist } = this;
-    if (rdist === null) {
+    if (this.plan.rows === "wasm-rows" || this.plan.rows === "euclidean") {
+      for (let i = from; i < to; i++) {
+        let s = 0;
+        for (let j = 0, o = (rows === null ? i : rows[i]) * d; j < d; j++) {
+          const t = q[qo + j] - data[o + j];
+          s += t * t;
+        }
+        out[i - from] = s;
+      }
+    } else if (rdist === null) {
       const qNorm = queryNorm(q, qo, d);
       for (let i = from; i < to; i++) out[i - from] = this.cosine(q, qo, qNorm, rows === null ? i : rows[i]);
     } else if (rows === null) {

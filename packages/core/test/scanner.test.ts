@@ -156,6 +156,11 @@ describe("one row-scanner strategy (scanner.ts)", () => {
                 scanner.reducedRows(Q.data, i * cols, null, 0, X.rows, reduced);
                 const q = Q.data.subarray(i * cols, (i + 1) * cols);
                 for (let r = 0; r < X.rows; r++) reducedOk &&= reduced[r] === plainReduced(spec, q, X.data.subarray(r * cols, (r + 1) * cols));
+                scanner.reducedRows(Q.data, i * cols, Int32Array.from(subset), 5, subset.length, reduced);
+                for (let t = 5; t < subset.length; t++) {
+                  const r = subset[t];
+                  reducedOk &&= reduced[t - 5] === plainReduced(spec, q, X.data.subarray(r * cols, (r + 1) * cols));
+                }
               }
               expect(reducedOk).toBe(true);
               expect(whole).toEqual(plainKnn(spec, X, Q, k));
