@@ -8,7 +8,7 @@
  * process alive. `closeWorkerPool()` terminates them.
  */
 import type { Worker as NodeWorker, MessagePort as NodeMessagePort } from "node:worker_threads";
-import { KnnInputError } from "./errors.js";
+import { KnnInputError, describeValue } from "./errors.js";
 import type { KnnIndex } from "./index-base.js";
 import type { Matrix } from "./matrix.js";
 import type { KnnResult, RadiusResult } from "./results.js";
@@ -50,8 +50,8 @@ export const AUTO_PARALLEL_WORK = 20_000_000;
 export function resolveWorkers(workers: number | "auto", work: number, available = parallelAvailable): number {
   if (!available) return 1;
   if (workers === "auto") return work >= AUTO_PARALLEL_WORK ? cpuCount() : 1;
-  if (!Number.isInteger(workers) || workers < 1) {
-    throw new KnnInputError(`workers must be an integer >= 1 or "auto", got ${workers}`);
+  if (typeof workers !== "number" || !Number.isInteger(workers) || workers < 1) {
+    throw new KnnInputError(`workers must be an integer >= 1 or "auto", got ${describeValue(workers)}`);
   }
   return Math.min(workers, cpuCount());
 }

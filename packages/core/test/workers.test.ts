@@ -22,4 +22,10 @@ describe("workers are capped at the core count", () => {
     }
     if (cpuCount() > 1) expect(workerPoolSize()).toBe(cpuCount() - 1); // the helpers did start
   });
+
+  it("a per-query workers value that is not a positive integer is refused, naming it", () => {
+    const index = BruteForce.build(makeData("uniform", 50, 3, 3));
+    expect(() => index.query([[0, 0, 0]], 1, { workers: "2" as never })).toThrow(/^workers must be an integer >= 1 or "auto", got a string \("2"\)$/);
+    expect(() => index.query([[0, 0, 0]], 1, { workers: 0 })).toThrow(/^workers must be an integer >= 1 or "auto", got 0$/);
+  });
 });
