@@ -43,8 +43,8 @@ def execute(path: Path, out: Path, timeout: int = 600) -> Path:
         if done.returncode != 0:
             raise NotebookFailed(f"{path.name}: {done.stderr.strip()[-3000:]}")
         nb = nbformat.read(out, as_version=4)
-        add_static_images(nb)
-        nbformat.write(nb, out)
+        if add_static_images(nb):
+            nbformat.write(nb, out)
         return out
     os.environ["JUPYTER_PATH"] = str(ROOT / ".jupyter" / "share" / "jupyter")
     client = NotebookClient(nb, timeout=timeout, kernel_name=nb.metadata["kernelspec"]["name"],

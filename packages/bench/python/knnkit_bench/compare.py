@@ -173,7 +173,7 @@ def node(root: Path, argv: list[str]) -> str:
     runner = root / "packages" / "bench" / "src" / "compare" / "runner.ts"
     if argv[0] == "run":
         argv = [*argv, "--min-time", str(MIN_TIME)]
-    cmd = ["node", "--max-old-space-size=8192", "--import", "tsx", str(runner), *argv]
+    cmd = ["node", "--max-old-space-size=8192", "--expose-gc", "--import", "tsx", str(runner), *argv]
     out = subprocess.run(cmd, cwd=root / "packages" / "bench", capture_output=True, text=True)
     if out.returncode != 0:
         raise RuntimeError(f"knnkit runner failed: {out.stderr[-2000:]}")
@@ -410,6 +410,7 @@ def run_dataset(name, args, root, cache, out_dir, rows_out, plan_total, plan_don
                         entry["query"] += rec["query_s"]
                         entry["ind"] = ind
                         entry["memory"] = rec["index_bytes"]
+                        entry["memory_total"] = rec.get("index_bytes_total")
                 plan_done[0] += 1
                 progress(plan_done[0], plan_total, f"{name}: knnkit")
                 continue
@@ -453,6 +454,8 @@ def run_dataset(name, args, root, cache, out_dir, rows_out, plan_total, plan_don
             "score": t["own_score"] if "own_score" in t else vote_score(t["ind"], y_train, y_test, task),
             "index_bytes": t.get("memory"),
         })
+        if t.get("memory_total") is not None:
+            row["index_bytes_total"] = t["memory_total"]
         rows_out.append(row)
     sweeps = {}
     for engine in ("faiss_hnsw", "hnswlib"):

@@ -205,18 +205,15 @@ def _heatmap(fig_id, title, rows, dss, reference, note):
     engines = _knnkit_rows(rows)
     z, text, custom = [], [], []
     for e in engines:
-        zr, tr, cr = [], [], []
+        cells = []
         for ds in dss:
             ours = next((r for r in rows if r["dataset"] == ds and engine_key(r["engine"]) == e), None)
             ref = reference(ours) if ours else None
-            if ours is None or ref is None:
-                zr.append(None), tr.append(""), cr.append(["", 0, "", 0, 0])
-                continue
-            ratio = ours["qps"] / ref["qps"]
-            zr.append(max(-HEAT_LIMIT, min(HEAT_LIMIT, math.log2(ratio))))
-            tr.append(ratio_text(ratio))
-            cr.append([ours["engine"], ours["qps"], ref["engine"], ref["qps"], ours["recall"]])
-        z.append(zr), text.append(tr), custom.append(cr)
+            ratio = ours["qps"] / ref["qps"] if ours and ref else None
+            cells.append((ratio, [ours["engine"], ours["qps"], ref["engine"], ref["qps"], ours["recall"]] if ratio else ["", 0, "", 0, 0]))
+        z.append([None if r is None else max(-HEAT_LIMIT, min(HEAT_LIMIT, math.log2(r))) for r, _ in cells])
+        text.append(["" if r is None else ratio_text(r) for r, _ in cells])
+        custom.append([c for _, c in cells])
     ticks = list(range(-HEAT_LIMIT, HEAT_LIMIT + 1))
     return {
         "id": fig_id,
@@ -269,6 +266,7 @@ def recall_panels(results: dict) -> dict:
     nrows, cells = _grid(len(dss), cols)
     data, layout, shown = [], {}, set()
     curves = results.get("curves", {})
+    shape = {r["dataset"]: (r["rows"], r["cols"]) for r in rows}
     for i, (ds, (xd, yd)) in enumerate(zip(dss, cells)):
         ax = "" if i == 0 else str(i + 1)
         here = [r for r in rows if r["dataset"] == ds and r["engine"] != "sklearn_estimator"]
@@ -311,7 +309,7 @@ def recall_panels(results: dict) -> dict:
         layout["yaxis" + ax] = {"domain": yd, "type": "log", "anchor": "x" + ax, "dtick": "D2",
                                 "title": {"text": "queries/s" if i % cols == 0 else "", "standoff": 2}}
         layout.setdefault("annotations", []).append({
-            "text": f"<b>{ds}</b> ({here[0]['rows']:,}×{here[0]['cols']})", "showarrow": False,
+            "text": f"<b>{ds}</b> ({shape[ds][0]:,}×{shape[ds][1]})", "showarrow": False,
             "xref": "paper", "yref": "paper", "x": (xd[0] + xd[1]) / 2, "y": yd[1], "yanchor": "bottom",
             "xanchor": "center", "font": {"size": 12}})
     layout.update({"title": {"text": "Recall@k against queries/s per dataset (up and right is better)"},
@@ -336,6 +334,11 @@ def _dots(fig_id, title, rows, dss, value, axis, hover, extra=()):
         "title": {"text": title}, "scattermode": "group", "scattergap": 0.35, "height": 560, "legend": LEGEND,
         "xaxis": {"categoryorder": "array", "categoryarray": dss, "showgrid": True, "gridcolor": "#eee"},
         "yaxis": {"dtick": "D2", **axis} if axis.get("type") == "log" else axis, "hovermode": "closest", "margin": {"t": 60, "l": 70, "r": 10, "b": 50}}}
+
+
+def index_memory(row: dict) -> int | None:
+    """The index's real memory: knnkit's arrays plus its kernel copies where measured, else the harness's index bytes."""
+    return row.get("index_bytes_total", row.get("index_bytes"))
 
 
 def _one_per_engine(rows: list[dict]) -> list[dict]:
@@ -368,9 +371,10 @@ def figures(results: dict) -> list[dict]:
          "hovertemplate": "<b>" + e + "</b><br>N = %{x:,}<br>%{y:.4f} s<extra></extra>"}
         for e in sorted(dict.fromkeys(r["engine"] for r in scaling), key=_rank)],
         "layout": {"title": {"text": "Build time against N, every tree (W2, 8-D uniform)"}, "height": 480, "legend": LEGEND,
-                   "xaxis": {"type": "log", "title": {"text": "N (rows)"}}, "yaxis": {"type": "log", "dtick": "D2", "title": {"text": "seconds (log)"}},
+                   "xaxis": {"type": "log", "title": {"text": "N (rows)"}, "tickformat": ",",
+                             "tickvals": sorted({r["N"] for r in scaling})}, "yaxis": {"type": "log", "dtick": "D2", "title": {"text": "seconds (log)"}},
                    "margin": {"t": 60, "l": 70, "r": 10, "b": 50}}})
-    one_thread = [r for r in _one_per_engine(rows) if not all_cores(r["engine"]) and r.get("index_bytes")]
+    one_thread = [r for r in _one_per_engine(rows) if not all_cores(r["engine"]) and index_memory(r)]
     sizes = {}
     for r in rows:
         sizes.setdefault(r["dataset"], r["rows"] * r["cols"] * 8)
@@ -380,8 +384,10 @@ def figures(results: dict) -> list[dict]:
                   "hovertemplate": "the data on %{x}: %{y:,.2f} MB<extra></extra>"}
     figs.append(_dots(
         "memory", "Index memory per engine next to the data's size (MB, log)", one_thread, dss,
-        lambda r: r["index_bytes"] / 2**20, {"type": "log", "title": {"text": "MB (log)"}},
-        lambda r: f"{r['index_bytes'] / 2**20:,.2f} MB = {r['index_bytes'] / sizes[r['dataset']]:.2f}× the data",
+        lambda r: index_memory(r) / 2**20, {"type": "log", "title": {"text": "MB (log)"}},
+        lambda r: f"{index_memory(r) / 2**20:,.2f} MB = {index_memory(r) / sizes[r['dataset']]:.2f}× the data"
+                  + (f"<br>arrays {r['index_bytes'] / 2**20:,.2f} MB + kernel copies "
+                     f"{(r['index_bytes_total'] - r['index_bytes']) / 2**20:,.2f} MB" if "index_bytes_total" in r else ""),
         extra=[data_trace]))
     real = [r for r in rows if r["task"] != "none" and r.get("score") is not None and not all_cores(r["engine"])]
     figs.append(_dots(
@@ -421,8 +427,10 @@ SECTIONS = {
                 "(median of the rounds; the knnkit process start-up is reported apart, below). "
                 "The prefilter is shown at its tuned setting."),
     "scaling": (None, "Build time as N grows on W2, for every tree; dashed lines use all cores."),
-    "memory": ("Memory", "The index's own arrays, or the growth of the resident set while building for indexes whose "
-                         "memory Python cannot see (cKDTree, HNSW); the bar marks the data's size as float64."),
+    "memory": ("Memory", "knnkit: the index's arrays plus the WebAssembly memories its kernels keep (the float32 copy of "
+                         "the rows for brute force, the leaf-scan copy for the trees); scikit-learn and faiss flat: the "
+                         "index's arrays; cKDTree and HNSW: the growth of the resident set while building (their memory "
+                         "lives in C/C++). The black bar marks the data's size as float64; one-thread engines."),
     "accuracy": ("Accuracy", "Score of the uniform k-NN vote over each engine's neighbours on the datasets with a target."),
 }
 
@@ -430,7 +438,7 @@ SECTIONS = {
 def write_html(results: dict, path: Path, root: Path) -> None:
     figs = figures(results)
     rows = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_fmt(r.get(c)))}</td>" for c in ("dataset", "engine", "workers", "build_s", "first_query_s", "qps", "speedup_vs_sklearn_best_exact", "recall", "score", "index_bytes", "error")) + "</tr>"
+        "<tr>" + "".join(f"<td>{html.escape(_fmt(r.get(c)))}</td>" for c in ("dataset", "engine", "workers", "build_s", "first_query_s", "qps", "speedup_vs_sklearn_best_exact", "recall", "score", "index_bytes", "index_bytes_total", "error")) + "</tr>"
         for r in results["rows"]
     )
     process = "".join(
@@ -471,7 +479,7 @@ table{{border-collapse:collapse;font-size:13px}}td,th{{border:1px solid #ccc;pad
 <table><tr><th>expectation</th><th>dataset</th><th>knnkit</th><th>scikit-learn</th><th>ratio</th><th>met?</th></tr>{expectations}</table>
 <h2>All figures</h2>
 <p class="note">index bytes: the index's own arrays (knnkit, scikit-learn trees, faiss flat) or, where the index lives in C/C++ memory Python cannot see (cKDTree, HNSW), the growth of the resident set while it was built.</p>
-<table><tr><th>dataset</th><th>engine</th><th>workers</th><th>build s</th><th>first query s</th><th>queries/s</th><th>× sklearn best exact</th><th>recall@k</th><th>score</th><th>index bytes</th><th>note</th></tr>{rows}</table>
+<table><tr><th>dataset</th><th>engine</th><th>workers</th><th>build s</th><th>first query s</th><th>queries/s</th><th>× sklearn best exact</th><th>recall@k</th><th>score</th><th>index bytes</th><th>+ kernel copies</th><th>note</th></tr>{rows}</table>
 <h2>knnkit process (not counted in build or query times)</h2>
 <table><tr><th>dataset</th><th>process wall s</th><th>reading input s</th><th>in engine s</th><th>start-up and transfer s</th></tr>{process}</table>
 <script>{script}</script>
