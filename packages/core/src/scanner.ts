@@ -105,7 +105,6 @@ export class RowScanner {
   readonly plan: ScanPlan;
   private readonly rdist: ReducedDistance | null;
   private readonly norms: Float64Array | null;
-  private readonly maxRun: number;
   private rowKernel: LeafScanKernel | null | undefined;
   private blockedKernel: DistanceKernel | null | undefined;
   private path: RowPath | undefined;
@@ -127,7 +126,6 @@ export class RowScanner {
     this.rdist = cosine && categorical.length === 0 ? null : mixedReducedDistance(metric, categorical, d, options.categoricalWeight);
     this.norms = options.norms ?? null;
     if (cosine && this.norms === null) throw new Error("cosine scans need the row norms");
-    this.maxRun = options.maxRun;
     this.plan = chooseScan({
       metric: metric.kind,
       cols: d,
@@ -180,7 +178,7 @@ export class RowScanner {
   /** The one-query path, building the WebAssembly scan at first use ("euclidean" where it cannot be built). */
   private rowPath(): RowPath {
     if (this.path === undefined) {
-      this.rowKernel = this.plan.rows === "wasm-rows" ? LeafScanKernel.create(this.data, this.rows, this.d, this.maxRun) : null;
+      this.rowKernel = this.plan.rows === "wasm-rows" ? LeafScanKernel.create(this.data, this.rows, this.d, this.options.maxRun) : null;
       this.path = this.plan.rows === "wasm-rows" && this.rowKernel === null ? "euclidean" : this.plan.rows;
     }
     return this.path;
