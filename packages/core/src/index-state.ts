@@ -20,7 +20,7 @@ export const INDEX_KINDS: readonly IndexKind[] = ["brute", "kd_tree", "ball_tree
 const MAX_ROWS = 2 ** 31 - 1;
 
 export interface RestoreOptions {
-  /** Skip the checks: only for state this process made itself (the worker threads). */
+  /** Skip the checks: only for a state this process made itself (worker threads, a file it wrote). */
   trusted?: boolean;
 }
 
