@@ -28,7 +28,9 @@ export function describeValue(v: unknown): string {
     case "undefined":
       return "undefined";
     case "object":
-      return v === null ? "null" : Array.isArray(v) ? "an array" : "an object";
+      if (v === null) return "null";
+      if (ArrayBuffer.isView(v)) return `${/^[AEIO]/.test(v.constructor.name) ? "an" : "a"} ${v.constructor.name}`;
+      return Array.isArray(v) ? "an array" : "an object";
     default:
       return `a ${typeof v}`;
   }

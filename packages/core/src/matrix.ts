@@ -19,6 +19,7 @@ export type Dtype = "float64" | "float32";
  * refused (not coerced), naming row and column.
  */
 export function matrixFromRows(rows: readonly (readonly number[])[], dtype: Dtype = "float64"): Matrix {
+  if (dtype !== "float64" && dtype !== "float32") throw new KnnInputError(`dtype must be "float64" or "float32", got ${describeValue(dtype)}`);
   if (!Array.isArray(rows)) throw new KnnInputError(`expected an array of rows or a matrix { data, rows, cols }, got ${describeValue(rows)}`);
   const n = rows.length;
   if (n === 0) throw new KnnInputError("the matrix has zero rows");
@@ -46,7 +47,7 @@ export function matrixFromRows(rows: readonly (readonly number[])[], dtype: Dtyp
 /** Wraps an existing typed array as a matrix without copying. */
 export function matrixView(data: FloatArray, rows: number, cols: number): Matrix {
   if (!(data instanceof Float64Array || data instanceof Float32Array)) {
-    throw new KnnInputError("matrix data must be a Float64Array or Float32Array");
+    throw new KnnInputError(`matrix data must be a Float64Array or Float32Array, got ${describeValue(data)}`);
   }
   checkSize(rows, "rows");
   checkSize(cols, "cols");

@@ -8,6 +8,7 @@ import {
   KnnInputError,
   NearestNeighbors,
   NotFittedError,
+  matrixFromRows,
   matrixView,
 } from "../src/index.js";
 
@@ -93,6 +94,10 @@ describe("bad input gets a clear KnnInputError", () => {
       expectInputError(() => BruteForce.build({ data, rows: rows as never, cols: 2 }), new RegExp(`^X: rows must be a positive integer, got ${shown}$`));
     }
     expectInputError(() => matrixView(data, 0, 2), /^the matrix has zero rows$/);
+    expectInputError(() => matrixView(new Int32Array(6) as never, 3, 2), /^matrix data must be a Float64Array or Float32Array, got an Int32Array$/);
+    expectInputError(() => matrixView(new Uint8Array(6) as never, 3, 2), /got a Uint8Array$/);
+    expectInputError(() => BruteForce.build({ data: [1, 2] as never, rows: 1, cols: 2 }), /^X: matrix data must be a Float64Array or Float32Array, got an array$/);
+    expectInputError(() => matrixFromRows([[1]], "float16" as never), /^dtype must be "float64" or "float32", got a string \("float16"\)$/);
     expectInputError(() => matrixView(data, 6, 0), /^the matrix has zero columns$/);
   });
 
