@@ -205,19 +205,23 @@ export const READ_CHUNK = 2 << 20;
 /**
  * Loads a file of `size` bytes, which `read(into, from, to)` fills (bytes
  * [from, to) of the file into the same range of `into`): the prefix first, so
- * a file that is not knnkit's or is cut short is refused before the rest is
- * read, then the rest READ_CHUNK bytes at a time, each chunk hashed right
- * after it is read. The only allocation is the file's own size.
+ * a file that is not knnkit's or is cut short is refused before anything of
+ * the file's size is allocated, then the rest READ_CHUNK bytes at a time,
+ * each chunk hashed right after it is read. The only large allocation is the
+ * file's own size.
  */
 export function loadFrom(size: number, read: (into: Uint8Array, from: number, to: number) => void, options: LoadOptions = {}): KnnIndex | Estimator {
-  const bytes = new Uint8Array(size);
-  read(bytes, 0, Math.min(size, PREFIX));
+  const prefix = new Uint8Array(Math.min(size, PREFIX));
+  read(prefix, 0, prefix.length);
   // an Arrow file is read whole to name its version; a short one is refused by deserialize
-  if (size < PREFIX || isArrow(bytes)) {
-    read(bytes, Math.min(size, PREFIX), size);
+  const whole = size < PREFIX || isArrow(prefix);
+  const headerLength = whole ? 0 : checkPrefix(prefix, size);
+  const bytes = allocate(size);
+  bytes.set(prefix);
+  if (whole) {
+    read(bytes, prefix.length, size);
     return deserialize(bytes, options);
   }
-  const headerLength = checkPrefix(bytes, size);
   const hash = options.trusted ? null : new Xxh32();
   for (let at = PREFIX; at < size; at += READ_CHUNK) {
     const to = Math.min(size, at + READ_CHUNK);
@@ -225,6 +229,15 @@ export function loadFrom(size: number, read: (into: Uint8Array, from: number, to
     hash?.update(bytes.subarray(at, to));
   }
   return decode(bytes, headerLength, hash, options);
+}
+
+function allocate(size: number): Uint8Array {
+  try {
+    return new Uint8Array(size);
+  } catch (e) {
+    if (e instanceof RangeError) fail(`${size} bytes do not fit in memory (${e.message})`);
+    throw e;
+  }
 }
 
 /** The object of checked, 8-aligned file bytes; `hash` has seen every byte after the prefix (null: trusted, not compared). */

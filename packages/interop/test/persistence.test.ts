@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -306,6 +306,26 @@ it("a saved file on disk is refused by load() with the same messages", () => {
   expect(() => load(join(dir, "foreign.bin"))).toThrow(/not a knnkit file/);
   writeFileSync(join(dir, "tiny.bin"), new Uint8Array(3));
   expect(() => load(join(dir, "tiny.bin"))).toThrow(KnnInputError);
+});
+
+it("a 1 TB sparse file is refused from its prefix, before anything of its size is allocated", () => {
+  const dir = mkdtempSync(join(tmpdir(), "knnkit-huge-"));
+  const foreign = join(dir, "zeros.bin");
+  writeFileSync(foreign, new Uint8Array(0));
+  truncateSync(foreign, 2 ** 40);
+  expect(() => load(foreign)).toThrow(/not a knnkit file/);
+  // a knnkit prefix whose lengths match the file: refused as too large, not with a RangeError
+  const claimed = join(dir, "claimed.knnkit");
+  const prefix = serialize(KDTree.build(X)).slice(0, 32);
+  const view = new DataView(prefix.buffer);
+  view.setUint32(12, 0, true);
+  view.setUint32(16, (2 ** 40 - 32) % 2 ** 32, true);
+  view.setUint32(20, Math.floor((2 ** 40 - 32) / 2 ** 32), true);
+  writeFileSync(claimed, prefix);
+  truncateSync(claimed, 2 ** 40);
+  expect(() => load(claimed)).toThrow(KnnInputError);
+  expect(() => load(claimed)).toThrow(/1099511627776 bytes do not fit in memory/);
+  rmSync(dir, { recursive: true });
 });
 
 it("a file of several read chunks loads equal, and damage in a later chunk is caught", () => {
