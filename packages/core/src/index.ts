@@ -24,7 +24,14 @@ export {
   type Probabilities,
   type CsrGraph,
   estimatorFromState,
+  checkEstimatorState,
+  ESTIMATOR_NAMES,
   type EstimatorState,
+  type EstimatorName,
+  type NearestNeighborsState,
+  type ClassifierState,
+  type RegressorState,
+  type StoredOptions,
 } from "./estimators.js";
 export { indexFromState, checkIndexState, INDEX_KINDS, type RestoreOptions } from "./index-state.js";
 export { PrefilterIndex, prefilterTarget, type PrefilterOptions, type PrefilterSettings } from "./prefilter.js";
