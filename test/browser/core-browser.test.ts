@@ -7,6 +7,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { build } from "esbuild";
 import type { Browser } from "playwright-core";
 import { mulberry32 } from "@knnkit/core";
 import { launchChromium, PAGES, ROOT, serveStatic } from "./harness.js";
@@ -99,6 +100,20 @@ function checkAnswers(report: Report): void {
 }
 
 describe("@knnkit/core's browser build in Chromium", () => {
+  it("is what a bundler targeting browsers takes for @knnkit/core (the 'browser' export condition)", async () => {
+    const { metafile } = await build({
+      stdin: { contents: 'export { KDTree } from "@knnkit/core";', resolveDir: ROOT },
+      bundle: true,
+      platform: "browser",
+      format: "esm",
+      write: false,
+      metafile: true,
+      logLevel: "silent",
+    });
+    expect(Object.keys(metafile.inputs).filter((f) => f.includes("packages/core/"))).toEqual(["packages/core/dist/browser/knnkit-core.js"]);
+  });
+
+
   it("on a cross-origin-isolated page, queryAsync spreads the rows over Web Workers and answers like brute force", async () => {
     const report = await openPage(true);
     expect(report.crossOriginIsolated).toBe(true);
