@@ -234,7 +234,7 @@ def html_summary(page: Path) -> str:
 
 def _row(ds, engine, qps, recall=1.0, oneshot=1.0):
     return {"dataset": ds, "engine": engine, "qps": qps, "recall": recall, "oneshot_s": oneshot, "rows": 100, "cols": 3,
-            "task": "none", "build_s": 0.0}
+            "queries": 10, "task": "none", "build_s": 0.0, "first_query_s": oneshot, "index_bytes": 2400, "score": None}
 
 
 def test_summary_says_where_knnkit_leads_and_trails():
@@ -286,3 +286,19 @@ def _hue(colour: str) -> float:
     import colorsys
     r, g, b = (int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
     return colorsys.rgb_to_hls(r, g, b)[0] * 360
+
+
+def test_heatmap_cells_divide_by_the_right_peer():
+    rows = [_row("W1", "knnkit kd_tree", 200.0), _row("W1", "knnkit kd_tree@all", 400.0),
+            _row("W1", "knnkit prefilter:0.2", 900.0, recall=0.5), _row("W1", "knnkit prefilter:tuned(0.4,h0)", 300.0, recall=0.95),
+            _row("W1", "scipy_ckdtree", 100.0), _row("W1", "scipy_ckdtree@all", 800.0),
+            _row("W1", "hnswlib", 1800.0, recall=0.9), _row("W1", "sklearn_brute", 50.0), _row("W1", "sklearn_estimator", 9000.0)]
+    heat = report.figures({"rows": rows, "scaling": []})[0]["data"][0]
+    assert heat["y"] == ["kd_tree", "kd_tree@all", "prefilter:0.2", "prefilter:tuned"]
+    cells = {y: (text[0], custom[0][2]) for y, text, custom in zip(heat["y"], heat["text"], heat["customdata"])}
+    assert cells["kd_tree"] == ("2.00×", "scipy_ckdtree")  # one thread: an all-core peer and an inexact one are no reference
+    assert cells["kd_tree@all"] == ("0.50×", "scipy_ckdtree@all")  # all cores: against any peer
+    assert cells["prefilter:0.2"] == ("0.50×", "hnswlib")  # recall 0.5: hnswlib at 0.9 is as accurate
+    assert cells["prefilter:tuned"] == ("3.00×", "scipy_ckdtree")  # recall 0.95: hnswlib at 0.9 is not
+    vs_sklearn = report.figures({"rows": rows, "scaling": []})[1]["data"][0]
+    assert [t[0] for t in vs_sklearn["text"]] == ["4.00×", "8.00×", "18.00×", "6.00×"]
