@@ -147,7 +147,6 @@ export function coreOptions(kind: FitKind, params: Record<string, unknown>): Rec
     }
     const value = decodeNumber(raw);
     if (value === null || value === undefined || names[key] === "") continue;
-    if (key === "weights" && kind === "NearestNeighbors") continue;
     options[names[key]] = value;
   }
   const metricParams = params.metric_params;
