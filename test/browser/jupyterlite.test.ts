@@ -6,7 +6,7 @@
  * TypeScript engine's.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -16,9 +16,10 @@ import { buildWheel, launchChromium, ROOT, serveStatic, type StaticServer } from
 
 let server: StaticServer;
 let browser: Browser;
+let site: string;
 
 beforeAll(async () => {
-  const site = join(mkdtempSync(join(tmpdir(), "knnkit-lite-")), "site");
+  site = mkdtempSync(join(tmpdir(), "knnkit-lite-"));
   execFileSync(
     join(ROOT, ".venv/bin/python"),
     ["scripts/build-jupyterlite.py", "--wheel", buildWheel(), "--out", site, "--contents", join(import.meta.dirname, "jupyterlite")],
@@ -31,6 +32,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
+  if (site) rmSync(site, { recursive: true, force: true });
 });
 
 it("runs a knnkit notebook in JupyterLite's Pyodide kernel offline, with the TypeScript engine's answers", async () => {
