@@ -4,10 +4,9 @@
  * driven by playwright-core.
  */
 import { execFileSync } from "node:child_process";
-import { cpSync, createReadStream, existsSync, mkdtempSync, readdirSync, statSync } from "node:fs";
+import { cpSync, createReadStream, existsSync, readdirSync, statSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { extname, join, resolve, sep } from "node:path";
 import { chromium, type Browser } from "playwright-core";
 
@@ -90,15 +89,15 @@ export function launchChromium(): Promise<Browser> {
 }
 
 /**
- * A wheel of packages/python built now (from a copy, so no build/ folder is
- * left in the checkout); its engine bundle comes from `pnpm run build`.
+ * A wheel of packages/python built now inside `work` (from a copy, so no
+ * build/ folder is left in the checkout); its engine bundle comes from
+ * `pnpm run build`.
  */
-export function buildWheel(): string {
+export function buildWheel(work: string): string {
   const src = join(ROOT, "packages/python");
   if (!existsSync(join(src, "src/knnkit/_engine/knnkit-pyodide.js"))) {
     throw new Error("packages/python/src/knnkit/_engine is not built: run `pnpm run build` first");
   }
-  const work = mkdtempSync(join(tmpdir(), "knnkit-wheel-"));
   cpSync(src, join(work, "python"), {
     recursive: true,
     filter: (p) => !/(__pycache__|\.egg-info|\.pytest_cache|[/\\]build|[/\\]tests|[/\\]benchmarks)$/.test(p),

@@ -16,13 +16,14 @@ import { buildWheel, launchChromium, ROOT, serveStatic, type StaticServer } from
 
 let server: StaticServer;
 let browser: Browser;
-let site: string;
+let work: string;
 
 beforeAll(async () => {
-  site = mkdtempSync(join(tmpdir(), "knnkit-lite-"));
+  work = mkdtempSync(join(tmpdir(), "knnkit-lite-"));
+  const site = join(work, "site");
   execFileSync(
     join(ROOT, ".venv/bin/python"),
-    ["scripts/build-jupyterlite.py", "--wheel", buildWheel(), "--out", site, "--contents", join(import.meta.dirname, "jupyterlite")],
+    ["scripts/build-jupyterlite.py", "--wheel", buildWheel(work), "--out", site, "--contents", join(import.meta.dirname, "jupyterlite")],
     { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] },
   );
   server = await serveStatic({ "/": site }, { isolated: false });
@@ -32,7 +33,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
-  if (site) rmSync(site, { recursive: true, force: true });
+  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 it("runs a knnkit notebook in JupyterLite's Pyodide kernel offline, with the TypeScript engine's answers", async () => {

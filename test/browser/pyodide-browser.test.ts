@@ -4,7 +4,7 @@
  * unpacking it, fits and predicts, and shows the result; it must equal the
  * TypeScript engine's answer on the same data.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
@@ -32,11 +32,14 @@ const input = {
 let server: StaticServer;
 let browser: Browser;
 let wheelName: string;
+let work: string;
 
 beforeAll(async () => {
-  const wheel = buildWheel();
+  work = mkdtempSync(join(tmpdir(), "knnkit-pyodide-page-"));
+  const wheel = buildWheel(work);
   wheelName = basename(wheel);
-  const data = mkdtempSync(join(tmpdir(), "knnkit-page-"));
+  const data = join(work, "data");
+  mkdirSync(data);
   writeFileSync(join(data, "input.json"), JSON.stringify(input));
   server = await serveStatic({ "/": PAGES, "/pyodide/": PYODIDE, "/wheel/": dirname(wheel), "/data/": data }, { isolated: false });
   browser = await launchChromium();
@@ -45,6 +48,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
+  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 it("Pyodide in Chromium installs the knnkit wheel and predicts what the TypeScript engine predicts", async () => {
