@@ -637,9 +637,10 @@ def main(argv=None) -> int:
     from .expectations import check
     results["expectations"] = check(results)
     (out_dir / "results.json").write_text(json.dumps(results, indent=2, default=float))
-    from .report import write_html
+    from .report import summary, write_html
     write_html(results, out_dir / "index.html", root)
     print(table(rows))
+    print("\n" + summary(results) + "\n")
     for e in (e for e in results["expectations"] if e["dataset"] in datasets):
         verdict = "not measured" if e["met"] is None else "met" if e["met"] else "NOT met"
         ratio = "" if e["ratio"] is None else f" ({e['ratio']:.2f}x of {e['peer']})"

@@ -169,7 +169,7 @@ def summary(results: dict) -> str:
     par = sorted((i for i in f["vs_peer"] if 1 / PAR < i["ratio"] < PAR), key=lambda i: -i["ratio"])
     trail = sorted((i for i in f["vs_peer"] if i["ratio"] <= 1 / PAR), key=lambda i: i["ratio"])
     parts = [f"One thread each, knnkit's fastest exact index leads the fastest peer that is as accurate on "
-             f"{len(lead)} of {n} datasets" + (f": {_list(lead)}" if lead else "")]
+             f"{len(lead)} of {n} dataset{'s' if n > 1 else ''}" + (f": {_list(lead)}" if lead else "")]
     if par:
         parts.append(f"is within 10% on {len(par)}: {_list(par)}")
     parts.append(f"and trails on {len(trail)}" + (f": {_list(trail)}" if trail else ""))
@@ -178,8 +178,9 @@ def summary(results: dict) -> str:
     if sk:
         ahead = [i for i in sk if i["ratio"] >= 1]
         lo, hi = min(sk, key=lambda i: i["ratio"]), max(sk, key=lambda i: i["ratio"])
-        text += (f" Against scikit-learn's fastest one-thread exact method it is ahead on {len(ahead)} of {len(sk)}, "
-                 f"from {ratio_text(lo['ratio'])} on {lo['dataset']} to {ratio_text(hi['ratio'])} on {hi['dataset']}.")
+        spread = (f"at {ratio_text(lo['ratio'])} on {lo['dataset']}" if lo is hi else
+                  f"from {ratio_text(lo['ratio'])} on {lo['dataset']} to {ratio_text(hi['ratio'])} on {hi['dataset']}")
+        text += f" Against scikit-learn's fastest one-thread exact method it is ahead on {len(ahead)} of {len(sk)}, {spread}."
     if f["oneshot"]:
         ours = [i for i in f["oneshot"] if library(i["engine"]) == "knnkit"]
         text += (f" Building and querying every held-out row once (an exact engine's one-shot time, without the "

@@ -202,7 +202,7 @@ def assert_summary_matches(results, text):
         assert (engine, peer_name) == (ours["engine"], peer["engine"]), ds
         assert shown == pytest.approx(ratio, rel=0.01, abs=0.006), ds
         assert kind == ("lead" if ratio >= 1.1 else "trail" if ratio <= 1 / 1.1 else "par"), ds
-    counts = re.search(r"on (\d+) of (\d+) datasets", clauses["lead"])
+    counts = re.search(r"on (\d+) of (\d+) datasets?", clauses["lead"])
     assert counts and int(counts[1]) == sum(v[0] == "lead" for v in seen.values()) and int(counts[2]) == len(sets)
     assert re.search(r"and trails on (\d+)", text)[1] == str(sum(v[0] == "trail" for v in seen.values()))
     # against scikit-learn's fastest one-thread exact method
