@@ -39,7 +39,7 @@ QUICK_SCALE = 0.005
 KNNKIT_ENGINES = ["brute", "brute@all", "kd_tree", "kd_tree@all", "ball_tree", "ball_tree@all",
                   "prefilter:0.05", "prefilter:0.2", "prefilter:0.5", "prefilter:tuned"]
 PEER_ENGINES = ["sklearn_kd_tree", "sklearn_kd_tree@all", "sklearn_ball_tree", "sklearn_ball_tree@all",
-                "sklearn_brute", "sklearn_brute@all", "scipy_ckdtree", "scipy_ckdtree@all",
+                "sklearn_brute", "sklearn_brute@all", "scipy_ckdtree", "scipy_ckdtree@all", "pykdtree", "pykdtree@all",
                 "faiss_flat", "faiss_hnsw", "hnswlib", "sklearn_estimator"]
 EXACT_SKLEARN = ("sklearn_kd_tree", "sklearn_ball_tree", "sklearn_brute")
 
@@ -228,6 +228,20 @@ def peer_engine(name: str, X, Q, k):
     if base == "scipy_ckdtree":
         from scipy.spatial import cKDTree
         return (lambda: cKDTree(X, leafsize=40), lambda t: t.query(Q, k, workers=jobs)[1].reshape(len(Q), k), lambda t: None)
+    if base == "pykdtree":
+        # its default leaf size (16); its queries use OpenMP with OMP_NUM_THREADS threads, read when the
+        # library loads, so one thread is set on its OpenMP runtime for the call instead (a controller made
+        # once: threadpool_limits looks the libraries up again at every call, milliseconds each)
+        from pykdtree.kdtree import KDTree as PyKDTree
+        from threadpoolctl import ThreadpoolController
+        controller = ThreadpoolController()
+
+        def query(t):
+            if all_cores:
+                return t.query(Q, k=k)[1].reshape(len(Q), k)
+            with controller.limit(limits=1, user_api="openmp"):
+                return t.query(Q, k=k)[1].reshape(len(Q), k)
+        return (lambda: PyKDTree(X), query, lambda t: None)
     if base == "faiss_flat":
         import faiss
         faiss.omp_set_num_threads(1)
@@ -360,7 +374,8 @@ def progress(done: int, total: int, label: str) -> None:
 
 
 def installed(name: str):
-    module = {"scipy_ckdtree": "scipy", "faiss_flat": "faiss", "faiss_hnsw": "faiss", "hnswlib": "hnswlib"}.get(name.replace("@all", ""))
+    module = {"scipy_ckdtree": "scipy", "faiss_flat": "faiss", "faiss_hnsw": "faiss", "hnswlib": "hnswlib",
+              "pykdtree": "pykdtree.kdtree"}.get(name.replace("@all", ""))
     if module is None:
         return None
     try:
@@ -502,7 +517,11 @@ def scaling_runs(args, root, cache, rows_out):
                                 "--engines", "kd_tree,kd_tree@all,ball_tree,ball_tree@all", "--out", d, "--repeats", str(args.repeats)])
         for rec in records(lines):
             rows_out.append({"N": len(X), "engine": "knnkit " + rec["engine"], "build_s": statistics.median(rec["build_s"])})
-        for label, build in (("sklearn KDTree", lambda: KDTree(X, leaf_size=40)), ("sklearn BallTree", lambda: BallTree(X, leaf_size=40)), ("scipy cKDTree", lambda: cKDTree(X, leafsize=40))):
+        trees = [("sklearn KDTree", lambda: KDTree(X, leaf_size=40)), ("sklearn BallTree", lambda: BallTree(X, leaf_size=40)), ("scipy cKDTree", lambda: cKDTree(X, leafsize=40))]
+        if not installed("pykdtree"):
+            from pykdtree.kdtree import KDTree as PyKDTree
+            trees.append(("pykdtree", lambda: PyKDTree(X)))
+        for label, build in trees:
             ts = []
             for _ in range(args.repeats):
                 t = time.perf_counter()
@@ -541,7 +560,7 @@ def versions() -> dict:
     out = {"python": platform.python_version()}
     from importlib.metadata import PackageNotFoundError, version
     for key, dist in (("numpy", "numpy"), ("sklearn", "scikit-learn"), ("scipy", "scipy"), ("faiss", "faiss-cpu"),
-                      ("hnswlib", "hnswlib"), ("pyarrow", "pyarrow")):
+                      ("hnswlib", "hnswlib"), ("pykdtree", "pykdtree"), ("pyarrow", "pyarrow")):
         try:
             out[key] = version(dist)
         except PackageNotFoundError:

@@ -85,13 +85,13 @@ def test_quick_run_schema_and_browser(tmp_path):
     assert set(results["curves"]) == {r["dataset"] for r in measured}
     assert all(len(c["faiss_hnsw"]) == 5 and len(c["hnswlib"]) == 5 for c in results["curves"].values())
     assert {"knnkit kd_tree", "knnkit kd_tree@all", "knnkit ball_tree", "knnkit ball_tree@all", "sklearn KDTree",
-            "sklearn BallTree", "scipy cKDTree"} <= {r["engine"] for r in results["scaling"]}
+            "sklearn BallTree", "scipy cKDTree", "pykdtree"} <= {r["engine"] for r in results["scaling"]}
     assert_summary_matches(results, report.summary(results))
     text = expectations.section(results)
     assert "### Expectations from the issue" in text and "| W2 | knnkit kd_tree |" in text
     engines = {r["engine"].split(":")[0].split("(")[0] for r in results["rows"]}
     for expected in ["knnkit brute", "knnkit kd_tree", "knnkit ball_tree", "knnkit prefilter", "sklearn_kd_tree",
-                     "sklearn_ball_tree", "sklearn_brute", "scipy_ckdtree", "faiss_flat", "faiss_hnsw", "hnswlib", "sklearn_estimator"]:
+                     "sklearn_ball_tree", "sklearn_brute", "scipy_ckdtree", "pykdtree", "faiss_flat", "faiss_hnsw", "hnswlib", "sklearn_estimator"]:
         assert expected in engines, f"runner {expected} missing from the report"
     datasets = {r["dataset"] for r in results["rows"]}
     assert datasets == {"digits", "iris", "wine", "breast_cancer", "diabetes", "W1", "W2", "W3", "W5", "P1", "P2"}
