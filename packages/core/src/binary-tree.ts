@@ -19,6 +19,8 @@ import {
   MetricKind,
   distanceToReduced,
   gapPower,
+  kdTreeAllows,
+  metricState,
   reducedDistanceFn,
   reducedToDistance,
   resolveMetric,
@@ -90,7 +92,7 @@ export abstract class BinaryTree extends KnnIndex {
     return {
       kind: this.algorithm,
       version: STATE_VERSION,
-      params: { rows: this.rows, cols: this.cols, metric: this.metric.name, p: this.metric.p, leafSize: this.leafSize },
+      params: { rows: this.rows, cols: this.cols, metric: this.metric.name, p: this.metric.p, ...metricState(this.metric), leafSize: this.leafSize },
       arrays: this.a,
     };
   }
@@ -333,6 +335,9 @@ function prepare(X: MatrixLike, options: TreeOptions, algorithm: TreeKind): { m:
   if (metric.kind === MetricKind.Cosine) {
     throw new KnnInputError(`metric "cosine" is not supported by ${algorithm}; use algorithm "brute"`);
   }
+  if (algorithm === "kd_tree" && !kdTreeAllows(metric)) {
+    throw new KnnInputError(`metric "${metric.name}" is not valid for kd_tree (it bounds the minkowski family only); use ball_tree or brute`);
+  }
   const leafSize = options.leafSize ?? 40;
   checkLeafSize(leafSize);
   return { m: toMatrix(X, "X"), metric, leafSize };
@@ -350,7 +355,7 @@ export class KDTree extends BinaryTree {
   /** Rebuilds from a state without checking it (indexFromState checks first). */
   static fromState(state: KDTreeState): KDTree {
     const p = state.params;
-    return new KDTree(state.arrays, p.cols, resolveMetric(p), p.leafSize, 1);
+    return new KDTree(state.arrays, p.cols, resolveMetric({ ...p, ...p.metricParams }), p.leafSize, 1);
   }
 }
 
@@ -366,7 +371,7 @@ export class BallTree extends BinaryTree {
   /** Rebuilds from a state without checking it (indexFromState checks first). */
   static fromState(state: BallTreeState): BallTree {
     const p = state.params;
-    return new BallTree(state.arrays, p.cols, resolveMetric(p), p.leafSize, 1);
+    return new BallTree(state.arrays, p.cols, resolveMetric({ ...p, ...p.metricParams }), p.leafSize, 1);
   }
 }
 
@@ -389,6 +394,7 @@ function boxLowerBoundEuclidean(bounds: Float64Array, d: number, q: FloatArray, 
 function boxLowerBound(metric: Metric, bounds: Float64Array, d: number, q: FloatArray, qo: number, node: number): number {
   const base = node * 2 * d;
   const kind = metric.kind;
+  const w = metric.param;
   let s = 0;
   for (let j = 0; j < d; j++) {
     const v = q[qo + j];
@@ -396,7 +402,7 @@ function boxLowerBound(metric: Metric, bounds: Float64Array, d: number, q: Float
     const hi = bounds[base + d + j];
     const gap = v < lo ? lo - v : v > hi ? v - hi : 0;
     if (kind === MetricKind.Chebyshev) s = gap > s ? gap : s;
-    else s += gapPower(metric, gap);
+    else s += w === null ? gapPower(metric, gap) : w[j] * gapPower(metric, gap);
   }
   return s * BOUND_SHRINK;
 }

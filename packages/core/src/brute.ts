@@ -3,7 +3,7 @@ import type { RaggedBuilder } from "./results.js";
 import { KnnIndex } from "./index-base.js";
 import { toMatrix, type FloatArray, type Matrix, type MatrixLike } from "./matrix.js";
 import { checkCategoricalCodes, checkCategoricalFeatures } from "./mixed-metric.js";
-import { MetricKind, reducedToDistance, resolveMetric, rowNorms, type Metric, type MetricOptions } from "./metrics.js";
+import { MetricKind, metricState, reducedToDistance, resolveMetric, rowNorms, type Metric, type MetricOptions } from "./metrics.js";
 import type { KernelChoice, KernelPrecision } from "./kernels/blocked.js";
 import { identityIndex } from "./scan.js";
 import { RowScanner, checkKernelChoice } from "./scanner.js";
@@ -66,7 +66,7 @@ export class BruteForce extends KnnIndex {
   /** Rebuilds from a state without checking it (indexFromState checks first). */
   static fromState(state: BruteState): BruteForce {
     const p = state.params;
-    const metric = resolveMetric(p);
+    const metric = resolveMetric({ ...p, ...p.metricParams });
     return new BruteForce(state.arrays.data, p.rows, p.cols, metric, 1, state.arrays.norms ?? null, [...p.categorical], p.categoricalWeight, p.kernel);
   }
 
@@ -79,6 +79,7 @@ export class BruteForce extends KnnIndex {
         cols: this.cols,
         metric: this.metric.name,
         p: this.metric.p,
+        ...metricState(this.metric),
         categorical: this.categoricalFeatures,
         categoricalWeight: this.categoricalWeight,
         kernel: this.kernelChoice,

@@ -3,7 +3,7 @@ import { BruteForce } from "./brute.js";
 import { KnnInputError, NotFittedError, checkPositiveInteger, describeValue } from "./errors.js";
 import type { KnnIndex } from "./index-base.js";
 import { toMatrix, type Matrix, type MatrixLike } from "./matrix.js";
-import { MetricKind, resolveMetric, type Metric, type MetricOptions } from "./metrics.js";
+import { MetricKind, kdTreeAllows, resolveMetric, type Metric, type MetricOptions } from "./metrics.js";
 import type { KnnResult, RadiusResult } from "./results.js";
 import { r2Score } from "./evaluation.js";
 import { PrefilterIndex, type Label } from "./prefilter.js";
@@ -45,7 +45,8 @@ const PREFILTER_KNOBS = ["candidates", "nFilterFeatures", "halvingStages", "scor
 /**
  * The `auto` rule (scikit-learn's): brute force when the metric is cosine, when
  * there are more than 15 features (trees stop pruning), or when k is at least
- * half the training rows; otherwise the KD-tree.
+ * half the training rows; otherwise the KD-tree, or the Ball tree for metrics a
+ * KD-tree cannot bound (and for minkowski with weights, as scikit-learn does).
  */
 export function chooseAlgorithm(
   algorithm: string,
@@ -68,7 +69,7 @@ export function chooseAlgorithm(
     return algorithm as Exclude<Algorithm, "auto">;
   }
   if (metric.kind === MetricKind.Cosine || cols > 15 || k >= Math.floor(rows / 2) || categorical) return "brute";
-  return "kd_tree";
+  return kdTreeAllows(metric) && metric.kind !== MetricKind.WMinkowski ? "kd_tree" : "ball_tree";
 }
 
 export interface CsrGraph {
@@ -122,11 +123,12 @@ abstract class NeighborsBase {
 
   protected fitIndex(X: MatrixLike, y?: ArrayLike<Label>, task?: "classification" | "regression"): Matrix {
     const m = toMatrix(X, "X");
-    const metric = resolveMetric(this.options);
     const extra = this.extraOptions;
+    const { w, V, VI } = extra;
+    const metric = resolveMetric({ ...this.options, w, V, VI });
     const categorical = (extra.categoricalFeatures?.length ?? 0) > 0;
     const algorithm = chooseAlgorithm(this.options.algorithm, metric, m.rows, m.cols, this.options.nNeighbors, categorical);
-    const opts = { metric: this.options.metric, p: this.options.p, workers: this.options.workers, leafSize: this.options.leafSize };
+    const opts = { metric: this.options.metric, p: this.options.p, w, V, VI, workers: this.options.workers, leafSize: this.options.leafSize };
     let tuning: TuneResult | null = null;
     let index: KnnIndex;
     if (algorithm === "prefilter") {

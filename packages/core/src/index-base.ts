@@ -1,6 +1,6 @@
 import { KnnInputError, checkPositiveInteger, describeValue } from "./errors.js";
 import { checkColumns, toMatrix, type Dtype, type FloatArray, type Matrix, type MatrixLike } from "./matrix.js";
-import { distanceToReduced, type Metric } from "./metrics.js";
+import { checkMetricColumns, distanceToReduced, type Metric } from "./metrics.js";
 import { parallelKnn, parallelRadius, resolveWorkers } from "./parallel.js";
 import { RaggedBuilder, type KnnResult, type QueryOptions, type RadiusOptions, type RadiusResult } from "./results.js";
 import type { IndexState } from "./shared.js";
@@ -25,6 +25,7 @@ export abstract class KnnIndex {
     this.rows = rows;
     this.cols = cols;
     this.metric = metric;
+    checkMetricColumns(metric, cols);
     this.dtype = dtype;
     if (workers !== undefined && workers !== "auto") checkWorkers(workers);
     this.workers = workers ?? "auto";

@@ -9,7 +9,7 @@ import { BruteForce } from "./brute.js";
 import { KnnInputError } from "./errors.js";
 import type { KnnIndex } from "./index-base.js";
 import { KERNEL_CHOICES } from "./kernels/blocked.js";
-import { MetricKind, resolveMetric, rowNorms, type Metric } from "./metrics.js";
+import { MetricKind, checkMetricColumns, kdTreeAllows, resolveMetric, rowNorms, type Metric } from "./metrics.js";
 import { checkCategoricalCodes } from "./mixed-metric.js";
 import { PrefilterIndex } from "./prefilter.js";
 import { STATE_VERSION, type IndexKind, type IndexState } from "./shared.js";
@@ -77,7 +77,10 @@ class Checker {
     const name = params.metric;
     let metric: Metric;
     try {
-      metric = resolveMetric({ metric: name as string, p: name === "minkowski" ? (params.p as number) : undefined });
+      const stored = params.metricParams;
+      if (stored !== undefined && (typeof stored !== "object" || stored === null || Array.isArray(stored))) this.fail("metricParams must be an object");
+      metric = resolveMetric({ metric: name as string, p: name === "minkowski" ? (params.p as number) : undefined, ...(stored as object) });
+      checkMetricColumns(metric, params.cols as number);
     } catch (e) {
       this.fail(e instanceof Error ? e.message : String(e));
     }
@@ -163,6 +166,9 @@ export function checkIndexState(state: unknown): asserts state is IndexState {
   if (rows * cols > Number.MAX_SAFE_INTEGER) c.fail(`rows*cols = ${rows}*${cols} is too large`);
   const metric = c.metric(params);
   if (metric.kind === MetricKind.Cosine && kind !== "brute") c.fail(`metric "cosine" is not supported by ${kind}`);
+  if ((kind === "kd_tree" && !kdTreeAllows(metric)) || (kind === "prefilter" && metric.kind > MetricKind.Minkowski)) {
+    c.fail(`metric "${metric.name}"${metric.param ? " with parameters" : ""} is not supported by ${kind}`);
+  }
   if (kind === "brute") checkBrute(c, params, arrays, rows, cols, metric);
   else if (kind === "prefilter") checkPrefilter(c, params, arrays, rows, cols);
   else checkTree(c, kind, params, arrays, rows, cols);

@@ -32,7 +32,9 @@ export function checkCategoricalFeatures(features: readonly number[] | undefined
 /** Reduced mixed distance; plain reduced distance when there are no categorical columns. */
 export function mixedReducedDistance(metric: Metric, categorical: readonly number[], cols: number, weight = 1): ReducedDistance {
   if (categorical.length === 0) return reducedDistanceFn(metric);
-  if (metric.kind === MetricKind.Cosine) throw new KnnInputError('categoricalFeatures cannot be combined with metric "cosine"');
+  if (metric.kind === MetricKind.Cosine || metric.kind > MetricKind.Minkowski) {
+    throw new KnnInputError(`categoricalFeatures cannot be combined with metric "${metric.name}"${metric.param ? " with parameters" : ""}`);
+  }
   if (!(weight > 0) || !Number.isFinite(weight)) throw new KnnInputError(`categoricalWeight must be a finite number > 0, got ${weight}`);
   const isCat = new Uint8Array(cols);
   for (const j of categorical) isCat[j] = 1;

@@ -130,7 +130,9 @@ export class PrefilterIndex extends KnnIndex {
 
   static build(X: MatrixLike, options: PrefilterOptions = {}): PrefilterIndex {
     const metric = resolveMetric(options);
-    if (metric.kind === MetricKind.Cosine) throw new KnnInputError('metric "cosine" is not supported by the prefilter; use algorithm "brute"');
+    if (metric.kind === MetricKind.Cosine || metric.param !== null || metric.kind === MetricKind.Haversine) {
+      throw new KnnInputError(`metric "${metric.name}"${metric.param ? " with parameters" : ""} is not supported by the prefilter; use algorithm "brute"`);
+    }
     const m = toMatrix(X, "X");
     const categorical = checkCategoricalFeatures(options.categoricalFeatures, m.cols);
     checkCategoricalCodes(m.data, m.rows, m.cols, categorical, "X");

@@ -1,6 +1,6 @@
 import type { KernelChoice } from "./kernels/blocked.js";
 import type { FloatArray } from "./matrix.js";
-import type { MetricName } from "./metrics.js";
+import type { MetricName, MetricParams } from "./metrics.js";
 
 /**
  * The typed, versioned state of an index: its parameters (JSON) and the typed
@@ -22,6 +22,8 @@ interface CommonParams {
   readonly cols: number;
   readonly metric: MetricName;
   readonly p: number;
+  /** Metrics with a parameter (minkowski w, seuclidean V, mahalanobis VI). */
+  readonly metricParams?: MetricParams;
 }
 
 export interface BruteParams extends CommonParams {

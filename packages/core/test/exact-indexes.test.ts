@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { BallTree, BruteForce, KDTree, matrixView, radiusCounts, type Matrix, type RadiusResult } from "../src/index.js";
-import { dataArb, expectClose, makeData, naiveKnn, naiveMetrics } from "./helpers.js";
+import { dataArb, expectClose, makeData, mulberry32, naiveKnn, naiveMetrics } from "./helpers.js";
 
 const treeMetrics = [
   { metric: "euclidean", p: 2 },
@@ -169,5 +169,112 @@ describe("degenerate data", () => {
     const res = KDTree.build(rows).query([[0.9, 0.9]], 2, { workers: 1 });
     expect(Array.from(res.indices)).toEqual([1, 0]);
     expectClose(res.distances, [Math.hypot(0.1, 0.1), Math.hypot(0.9, 0.9)]);
+  });
+});
+
+/** scikit-learn's parametrised metrics for data of `cols` features, from a seed (V positive, VI positive definite). */
+function paramMetrics(cols: number, seed: number): { options: Record<string, unknown>; naive: (a: ArrayLike<number>, b: ArrayLike<number>) => number; kd: boolean }[] {
+  const rand = mulberry32(seed);
+  const w = Array.from({ length: cols }, () => rand() * 2);
+  const V = Array.from({ length: cols }, () => 0.1 + rand());
+  // VI = A A' + I is positive definite
+  const A = Array.from({ length: cols * cols }, () => rand() - 0.5);
+  const VI = Array.from({ length: cols * cols }, (_, ij) => {
+    const i = Math.floor(ij / cols);
+    const j = ij % cols;
+    let s = i === j ? 1 : 0;
+    for (let t = 0; t < cols; t++) s += A[i * cols + t] * A[j * cols + t];
+    return s;
+  });
+  const diff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a, (v, j) => v - b[j]);
+  return [
+    { options: { metric: "minkowski", p: 2, w }, kd: true, naive: (a, b) => Math.sqrt(diff(a, b).reduce((s, t, j) => s + w[j] * t * t, 0)) },
+    { options: { metric: "minkowski", p: 1, w }, kd: true, naive: (a, b) => diff(a, b).reduce((s, t, j) => s + w[j] * Math.abs(t), 0) },
+    { options: { metric: "minkowski", p: 3, w }, kd: true, naive: (a, b) => diff(a, b).reduce((s, t, j) => s + w[j] * Math.abs(t) ** 3, 0) ** (1 / 3) },
+    { options: { metric: "seuclidean", V }, kd: false, naive: (a, b) => Math.sqrt(diff(a, b).reduce((s, t, j) => s + (t * t) / V[j], 0)) },
+    {
+      options: { metric: "mahalanobis", VI },
+      kd: false,
+      naive: (a, b) => {
+        const t = diff(a, b);
+        return Math.sqrt(t.reduce((s, ti, i) => s + ti * t.reduce((r, tj, j) => r + VI[i * cols + j] * tj, 0), 0));
+      },
+    },
+  ];
+}
+
+/** Great-circle distance on the unit sphere between (lat, lon) points in radians. */
+function naiveHaversine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const h = Math.sin((a[0] - b[0]) / 2) ** 2 + Math.cos(a[0]) * Math.cos(b[0]) * Math.sin((a[1] - b[1]) / 2) ** 2;
+  return 2 * Math.asin(Math.sqrt(h));
+}
+
+describe("metrics with parameters (w, V, VI) and haversine: every exact index equals brute force, brute force equals a naive loop", () => {
+  it("on random data, every metric, leaf size and k (property)", () => {
+    fc.assert(
+      fc.property(
+        dataArb,
+        fc.integer({ min: 0, max: 4 }),
+        fc.constantFrom(...leafSizes),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (spec, which, leafSize, kFraction) => {
+          const X = makeData(spec.kind, spec.rows, spec.cols, spec.seed, spec.float32);
+          const Q = queriesFor(X, spec.queries, spec.seed);
+          const k = 1 + Math.floor(kFraction * (X.rows - 1));
+          const { options, naive, kd } = paramMetrics(X.cols, spec.seed)[which];
+          const brute = BruteForce.build(X, options).query(Q, k, { workers: 1 });
+          const ref = naiveKnn(X, Q, k, naive);
+          expectClose(brute.distances, ref.distances.flat(), 1e-9);
+          for (const Tree of kd ? [KDTree, BallTree] : [BallTree]) {
+            const got = Tree.build(X, { ...options, leafSize }).query(Q, k, { workers: 1 });
+            expect(Array.from(got.indices)).toEqual(Array.from(brute.indices));
+            expectClose(got.distances, brute.distances);
+            const r = brute.distances[Math.floor(brute.distances.length / 2)];
+            expect(sortedRows(Tree.build(X, { ...options, leafSize }).queryRadius(Q, r))).toEqual(sortedRows(BruteForce.build(X, options).queryRadius(Q, r)));
+          }
+          if (!kd) expect(() => KDTree.build(X, options)).toThrow(/not valid for kd_tree/);
+        },
+      ),
+      { numRuns: 60, seed: 20261129 },
+    );
+  });
+
+  it("haversine: Ball tree equals brute force equals the great-circle distance (property)", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 0, max: 1e6 }), fc.constantFrom(...leafSizes), (rows, seed, leafSize) => {
+        const rand = mulberry32(seed);
+        // latitude in [-pi/2, pi/2], longitude in [-pi, pi]; a few duplicated points
+        const data = new Float64Array(rows * 2);
+        for (let i = 0; i < rows; i++) {
+          const src = i > 0 && rand() < 0.1 ? Math.floor(rand() * i) : -1;
+          data[2 * i] = src >= 0 ? data[2 * src] : (rand() - 0.5) * Math.PI;
+          data[2 * i + 1] = src >= 0 ? data[2 * src + 1] : (rand() - 0.5) * 2 * Math.PI;
+        }
+        const X = matrixView(data, rows, 2);
+        const Q = queriesFor(X, 8, seed);
+        const k = Math.min(rows, 1 + (seed % 7));
+        const brute = BruteForce.build(X, { metric: "haversine" }).query(Q, k, { workers: 1 });
+        expectClose(brute.distances, naiveKnn(X, Q, k, naiveHaversine).distances.flat(), 1e-9);
+        const got = BallTree.build(X, { metric: "haversine", leafSize }).query(Q, k, { workers: 1 });
+        expect(Array.from(got.indices)).toEqual(Array.from(brute.indices));
+        expectClose(got.distances, brute.distances);
+        const r = brute.distances[brute.distances.length - 1];
+        expect(sortedRows(BallTree.build(X, { metric: "haversine", leafSize }).queryRadius(Q, r))).toEqual(
+          sortedRows(BruteForce.build(X, { metric: "haversine" }).queryRadius(Q, r)),
+        );
+      }),
+      { numRuns: 60, seed: 20261130 },
+    );
+  });
+
+  it("survives the state round trip (worker threads answer the same)", () => {
+    const X = makeData("uniform", 400, 3, 5);
+    for (const { options } of paramMetrics(3, 9)) {
+      const tree = BallTree.build(X, options);
+      expect(tree.state().params.metricParams).toBeDefined();
+      const serial = tree.query(X, 4, { workers: 1 });
+      const parallel = tree.query(X, 4, { workers: 2 });
+      expect(Array.from(parallel.indices)).toEqual(Array.from(serial.indices));
+    }
   });
 });

@@ -116,8 +116,8 @@ const ESTIMATOR_PARAMS: Record<string, string> = {
   target_recall: "targetRecall",
 };
 const TREE_PARAMS: Record<string, string> = { leaf_size: "leafSize", metric: "metric", metric_params: "" };
-/** metric_params keys the engine honours (any other is refused, never ignored). */
-const METRIC_PARAMS = ["p"];
+/** metric_params keys the engine honours (any other is refused, never ignored); core checks each applies to the metric. */
+const METRIC_PARAMS = ["p", "w", "V", "VI"];
 
 const SNAKE = Object.fromEntries(Object.entries({ ...ESTIMATOR_PARAMS, ...TREE_PARAMS }).filter(([, c]) => c).map(([s, c]) => [c, s]));
 

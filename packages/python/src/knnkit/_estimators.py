@@ -23,8 +23,15 @@ class _Neighbors(BaseEstimator):
         self._fit_method = info["algorithm"]
         self.n_samples_fit_ = info["rows"]
         metric_params = dict(self.metric_params or {})
-        p = metric_params.get("p", self.p)
-        self.effective_metric_ = "euclidean" if self.metric == "minkowski" and p == 2 else self.metric
+        self.effective_metric_ = self.metric
+        if self.metric == "minkowski":
+            p = metric_params.pop("p", self.p)
+            named = {1: "manhattan", 2: "euclidean", float("inf"): "chebyshev"}.get(p)
+            if named is not None and metric_params.get("w") is None:
+                self.effective_metric_ = named
+                metric_params.pop("w", None)
+            else:
+                metric_params = {"p": p, "w": metric_params.pop("w", None), **metric_params}
         self.effective_metric_params_ = metric_params
         return self
 

@@ -38,6 +38,8 @@ def encode_fields(value):
         return value
     if callable(value):
         return "callable"
+    if hasattr(value, "tolist") and hasattr(value, "__len__"):  # numpy arrays (metric_params w, V, VI)
+        return encode_fields(value.tolist())
     if hasattr(value, "item") and not hasattr(value, "__len__"):  # numpy scalars
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
