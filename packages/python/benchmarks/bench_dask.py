@@ -1,0 +1,129 @@
+"""knnkit.dask benchmark: queries/s and memory per worker for 1 vs 2 workers, and a reference set larger
+than one worker's memory_limit (each worker holds only its shards).
+
+    .venv/bin/python packages/python/benchmarks/bench_dask.py throughput [--rows 1000000] [--queries 20000] [--repeats 3]
+    .venv/bin/python packages/python/benchmarks/bench_dask.py big [--rows 40000000] [--cols 8] [--memory-limit 1.5GB]
+
+Data is generated on the workers (dask.array.random), so the reference set never exists on the client.
+Memory: the peak resident set (VmHWM) of each worker process and of its knnkit engine (Node) process.
+Prints one JSON object per configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import dask
+import dask.array as da
+import numpy as np
+from distributed import Client, LocalCluster
+
+import knnkit.dask as kd
+
+
+def _peak_rss() -> dict:
+    """This worker's and its engine's peak resident set, in MiB."""
+    from knnkit._bridge import client
+
+    def hwm(pid):
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        return None
+
+    import os
+
+    engine = client().pid
+    return {"worker_mib": hwm(os.getpid()), "engine_mib": hwm(engine) if engine else None}
+
+
+def _cluster(n, memory_limit):
+    return LocalCluster(n_workers=n, threads_per_worker=1, processes=True, memory_limit=memory_limit, dashboard_address=None)
+
+
+def throughput(args) -> None:
+    for n in args.workers:
+        with _cluster(n, args.memory_limit) as cluster, Client(cluster) as client:
+            X = da.random.default_rng(1).random((args.rows, args.cols), chunks=(args.rows // (2 * n), args.cols), dtype=np.float32)
+            Q = da.random.default_rng(2).random((args.queries, args.cols), chunks=(args.query_block, args.cols), dtype=np.float32)
+            Q = client.persist(Q)
+            t = time.perf_counter()
+            nn = kd.NearestNeighbors(n_neighbors=args.k, algorithm=args.algorithm).fit(X)
+            fit_s = time.perf_counter() - t
+            times = []
+            for _ in range(args.repeats):
+                t = time.perf_counter()
+                dist, ind = dask.compute(*nn.kneighbors(Q))
+                times.append(time.perf_counter() - t)
+            assert ind.shape == (args.queries, args.k) and (np.diff(dist, axis=1) >= 0).all()
+            median = statistics.median(times)
+            print(json.dumps({
+                "config": "throughput", "workers": n, "rows": args.rows, "cols": args.cols, "queries": args.queries,
+                "k": args.k, "algorithm": args.algorithm, "shards": len(nn.shards_), "fit_s": round(fit_s, 2),
+                "query_s": [round(x, 2) for x in times], "queries_per_s": round(args.queries / median, 1),
+                "memory": client.run(_peak_rss),
+            }), flush=True)
+
+
+def big(args) -> None:
+    with _cluster(2, args.memory_limit) as cluster, Client(cluster) as client:
+        chunk = args.rows // args.shards
+        X = da.random.default_rng(1).random((args.rows, args.cols), chunks=(chunk, args.cols), dtype=np.float32)
+        Q = np.random.default_rng(2).random((args.queries, args.cols), dtype=np.float32)
+        t = time.perf_counter()
+        nn = kd.NearestNeighbors(n_neighbors=args.k, algorithm=args.algorithm).fit(X)
+        fit_s = time.perf_counter() - t
+        times = []
+        for _ in range(args.repeats):
+            t = time.perf_counter()
+            dist, ind = dask.compute(*nn.kneighbors(Q))
+            times.append(time.perf_counter() - t)
+        # check a few answers against brute force over the blocks that hold them
+        exact = []
+        for i in range(3):
+            best = np.full(args.k, np.inf)
+            for b in range(args.shards):
+                block = X[b * chunk:(b + 1) * chunk].compute()
+                best = np.sort(np.concatenate([best, np.sqrt(((block - Q[i]) ** 2).sum(axis=1))]))[: args.k]
+            exact.append(bool(np.allclose(best, dist[i], rtol=1e-5)))
+        print(json.dumps({
+            "config": "big", "workers": 2, "memory_limit": args.memory_limit, "rows": args.rows, "cols": args.cols,
+            "reference_mib": round(args.rows * args.cols * 4 / 2**20), "shards": len(nn.shards_),
+            "algorithm": args.algorithm, "fit_s": round(fit_s, 1), "queries": args.queries,
+            "query_s": [round(x, 2) for x in times], "queries_per_s": round(args.queries / statistics.median(times), 1),
+            "exact_on_3_queries": all(exact), "memory": client.run(_peak_rss),
+        }), flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="what", required=True)
+    t = sub.add_parser("throughput")
+    t.add_argument("--rows", type=int, default=1_000_000)
+    t.add_argument("--cols", type=int, default=16)
+    t.add_argument("--queries", type=int, default=20_000)
+    t.add_argument("--query-block", type=int, default=5_000)
+    t.add_argument("--k", type=int, default=10)
+    t.add_argument("--algorithm", default="brute")
+    t.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    t.add_argument("--repeats", type=int, default=3)
+    t.add_argument("--memory-limit", default="4GB")
+    b = sub.add_parser("big")
+    b.add_argument("--rows", type=int, default=40_000_000)
+    b.add_argument("--cols", type=int, default=8)
+    b.add_argument("--shards", type=int, default=20)
+    b.add_argument("--queries", type=int, default=1_000)
+    b.add_argument("--k", type=int, default=10)
+    b.add_argument("--algorithm", default="kd_tree")
+    b.add_argument("--repeats", type=int, default=3)
+    b.add_argument("--memory-limit", default="1.5GB")
+    args = ap.parse_args()
+    throughput(args) if args.what == "throughput" else big(args)
+
+
+if __name__ == "__main__":
+    main()
