@@ -80,7 +80,7 @@ const BAD_INPUTS: Step[] = [
   { op: "fit", fields: { kind: "NearestNeighbors", params: { metric: "hamming" } }, inputs: { X }, code: "param" },
   { op: "fit", fields: { kind: "NearestNeighbors", params: { algorithm: "magic" } }, inputs: { X }, code: "param" },
   { op: "fit", fields: { kind: "NearestNeighbors", params: { nope: 1 } }, inputs: { X }, code: "param" },
-  { op: "fit", fields: { kind: "NearestNeighbors", params: { metric_params: { w: [1, 2, 3] } } }, inputs: { X }, code: "unsupported" },
+  { op: "fit", fields: { kind: "NearestNeighbors", params: { metric_params: { q: 2 } } }, inputs: { X }, code: "unsupported" },
   { op: "fit", fields: { kind: "NearestNeighbors", params: { p: "nan" } }, inputs: { X }, code: "param" },
   { op: "fit", fields: { kind: "KNeighborsClassifier", params: {} }, inputs: { X, y: labels.slice(1) }, code: "input" },
   { op: "fit", fields: { kind: "Forest", params: {} }, inputs: { X }, code: "param" },

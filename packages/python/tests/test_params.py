@@ -56,14 +56,23 @@ def test_metric_params_p_is_honoured(rng):
     assert_array_equal(knnkit.KDTree(X, p=3).query(Q, k=4)[1], ref[1])
 
 
-def test_unsupported_metric_params_are_refused_not_ignored(rng):
+def test_unknown_metric_params_are_refused_not_ignored(rng):
     X = rng.random((20, 3))
-    with pytest.raises(ValueError, match='metric_params "w" is not supported'):
-        knnkit.NearestNeighbors(metric_params={"w": [1, 100, 1]}).fit(X)
-    with pytest.raises(ValueError, match='metric_params "w" is not supported'):
-        knnkit.BallTree(X, w=[1, 100, 1])
+    with pytest.raises(ValueError, match='metric_params "q" is not supported'):
+        knnkit.NearestNeighbors(metric_params={"q": 2}).fit(X)
+    with pytest.raises(ValueError, match='metric_params "q" is not supported'):
+        knnkit.BallTree(X, q=2)
     with pytest.raises(InvalidParameterError, match="k \\(n_neighbors\\) must be an integer >= 1, got -1"):
         knnkit.KDTree(X).query(X, k=-1)
+
+
+def test_weighted_minkowski_equals_scikit_learn(rng):
+    X, Q = rng.random((80, 3)), rng.random((6, 3))
+    w = [1.0, 100.0, 1.0]
+    ours = knnkit.NearestNeighbors(n_neighbors=4, metric_params={"w": w}, algorithm="brute").fit(X).kneighbors(Q)
+    ref = neighbors.NearestNeighbors(n_neighbors=4, metric_params={"w": w}, algorithm="brute").fit(X).kneighbors(Q)
+    assert_array_equal(ours[1], ref[1])
+    assert_allclose(ours[0], ref[0], rtol=1e-12)
 
 
 def _engine_threads() -> int:
