@@ -160,25 +160,14 @@ export abstract class BinaryTree extends KnnIndex {
   radiusRange(q: FloatArray, rr: number, from: number, to: number, out: RaggedBuilder, countOnly: boolean): void {
     const { idxArray, nodeStart, nodeEnd, isLeaf } = this.a;
     const d = this.cols;
-    const metric = this.metric;
+    const scanner = this.scanner;
     const lowerBound = this.lowerBoundFn(q);
     let qo = 0;
     let count = 0;
-    let leaf = new Float64Array(0);
     const visit = (node: number): void => {
       if (lowerBound(qo, node) > rr) return;
       if (isLeaf[node] === 1) {
-        const start = nodeStart[node];
-        const end = nodeEnd[node];
-        if (leaf.length < end - start) leaf = new Float64Array(end - start);
-        this.scanner.reducedRows(q, qo, null, start, end, leaf);
-        for (let pos = start; pos < end; pos++) {
-          const r = leaf[pos - start];
-          if (r <= rr) {
-            if (countOnly) count++;
-            else out.push(idxArray[pos], reducedToDistance(metric, r));
-          }
-        }
+        count += scanner.within(q, qo, null, nodeStart[node], nodeEnd[node], rr, idxArray, out, countOnly);
         return;
       }
       visit(2 * node + 1);

@@ -146,16 +146,10 @@ export class BruteForce extends KnnIndex {
   }
 
   radiusRange(q: FloatArray, rr: number, from: number, to: number, out: RaggedBuilder, countOnly: boolean): void {
-    const row = new Float64Array(this.rows);
+    const identity = identityIndex(this.rows);
     let count = 0;
     for (let qi = from; qi < to; qi++) {
-      this.scanner.reducedRows(q, qi * this.cols, null, 0, this.rows, row);
-      for (let i = 0; i < this.rows; i++) {
-        if (row[i] <= rr) {
-          if (countOnly) count++;
-          else out.push(i, reducedToDistance(this.metric, row[i]));
-        }
-      }
+      count += this.scanner.within(q, qi * this.cols, null, 0, this.rows, rr, identity, out, countOnly);
       out.offsets[qi - from + 1] = countOnly ? count : out.length;
     }
   }

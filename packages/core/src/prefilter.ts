@@ -353,23 +353,17 @@ export class PrefilterIndex extends KnnIndex {
     const rowIds = this.core.rowIds;
     const d = this.cols;
     const buf = { pos: new Int32Array(0), key: new Float64Array(0), tmp: new Float64Array(0) };
-    let reduced = new Float64Array(0);
     let count = 0;
     for (let qi = from; qi < to; qi++) {
       const qo = qi * d;
       const c = this.candidates(q, qo, 1, buf);
-      const n = c.count < 0 ? c.end - c.start : c.count;
-      if (reduced.length < n) reduced = new Float64Array(n);
-      if (c.count < 0) this.scanner.reducedRows(q, qo, null, c.start, c.end, reduced);
-      else this.scanner.reducedRows(q, qo, buf.pos, 0, n, reduced);
-      const found: [number, number][] = [];
-      for (let i = 0; i < n; i++) {
-        const p = c.count < 0 ? c.start + i : buf.pos[i];
-        if (reduced[i] <= rr) found.push([rowIds[p], reduced[i]]);
-      }
-      found.sort((a, b) => a[0] - b[0]);
-      if (countOnly) count += found.length;
-      else for (const [row, r] of found) out.push(row, reducedToDistance(this.metric, r));
+      const start = out.length;
+      count +=
+        c.count < 0
+          ? this.scanner.within(q, qo, null, c.start, c.end, rr, rowIds, out, countOnly)
+          : this.scanner.within(q, qo, buf.pos, 0, c.count, rr, rowIds, out, countOnly);
+      // in the order of the original rows, as brute force answers
+      if (!countOnly) out.sortByIndex(start);
       out.offsets[qi - from + 1] = countOnly ? count : out.length;
     }
   }

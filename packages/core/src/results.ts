@@ -64,6 +64,19 @@ export class RaggedBuilder {
     this.length++;
   }
 
+  /** Sorts entries [from, length) by index (distances alongside). */
+  sortByIndex(from: number): void {
+    const n = this.length - from;
+    if (n < 2) return;
+    const indices = this.indices.subarray(from, this.length);
+    const distances = this.distances.subarray(from, this.length);
+    const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => indices[a] - indices[b]);
+    const sortedIndices = Int32Array.from(order, (i) => indices[i]);
+    const sortedDistances = Float64Array.from(order, (i) => distances[i]);
+    indices.set(sortedIndices);
+    distances.set(sortedDistances);
+  }
+
   private grow(): void {
     const indices = new Int32Array(this.indices.length * 2);
     indices.set(this.indices);

@@ -18,7 +18,8 @@
 import { KnnInputError } from "./errors.js";
 import type { NeighborHeap } from "./heap.js";
 import type { FloatArray } from "./matrix.js";
-import { MetricKind, type Metric, type ReducedDistance } from "./metrics.js";
+import { MetricKind, reducedToDistance, type Metric, type ReducedDistance } from "./metrics.js";
+import type { RaggedBuilder } from "./results.js";
 import { mixedReducedDistance } from "./mixed-metric.js";
 import { scanPositionsEuclidean, scanRowsEuclidean } from "./scan.js";
 import { BlockedSearch } from "./kernels/blocked-search.js";
@@ -98,7 +99,7 @@ const EMPTY = new Float64Array(0);
 
 /**
  * Scans the rows of one row-major matrix for one query at a time (setQuery, then
- * scanRange / scanPositions into a heap; reducedRows for radius searches), or
+ * scanRange / scanPositions into a heap; within for radius searches), or
  * hands out the blocked search (4 queries at a time).
  */
 export class RowScanner {
@@ -194,26 +195,26 @@ export class RowScanner {
 
   /** Offers rows [start, end) to the heap (reduced distances) as ids[row]. */
   scanRange(start: number, end: number, heap: NeighborHeap, ids: Int32Array): void {
+    // kept small so that it inlines into the callers' loops (a tree calls it once per leaf)
+    const kernel = this.rowKernel;
+    if (kernel) kernel.scanInto(start, end, heap, ids);
+    else this.scanRangeTypeScript(start, end, heap, ids);
+  }
+
+  private scanRangeTypeScript(start: number, end: number, heap: NeighborHeap, ids: Int32Array): void {
     const { q, qo, data, d, rdist } = this;
     const hd = heap.dist;
-    switch (this.path) {
-      case "wasm-rows":
-        (this.rowKernel as LeafScanKernel).scanInto(start, end, heap, ids);
-        return;
-      case "euclidean":
-        scanRowsEuclidean(q, qo, data, d, start, end, heap, ids);
-        return;
-      case "cosine":
-        for (let row = start; row < end; row++) {
-          const r = this.cosine(q, qo, this.qNorm, row);
-          if (r <= hd[0]) heap.push(r, ids[row]);
-        }
-        return;
-      default:
-        for (let row = start, o = start * d; row < end; row++, o += d) {
-          const r = (rdist as ReducedDistance)(q, qo, data, o, d);
-          if (r <= hd[0]) heap.push(r, ids[row]);
-        }
+    if (this.path === "euclidean") scanRowsEuclidean(q, qo, data, d, start, end, heap, ids);
+    else if (rdist === null) {
+      for (let row = start; row < end; row++) {
+        const r = this.cosine(q, qo, this.qNorm, row);
+        if (r <= hd[0]) heap.push(r, ids[row]);
+      }
+    } else {
+      for (let row = start, o = start * d; row < end; row++, o += d) {
+        const r = rdist(q, qo, data, o, d);
+        if (r <= hd[0]) heap.push(r, ids[row]);
+      }
     }
   }
 
@@ -233,26 +234,41 @@ export class RowScanner {
   }
 
   /**
-   * Reduced distances (the plain loop's) from row qo / d of q to rows rows[from..to), or to rows
-   * [from, to) when rows is null, into out[0 .. to - from): for radius searches.
+   * Radius search of row qo / d of q over rows rows[from..to) (rows [from, to) when rows
+   * is null): each row within reduced radius rr is appended to out as (ids[row], true
+   * distance), or with countOnly only counted. Returns how many were found.
    */
-  reducedRows(q: FloatArray, qo: number, rows: Int32Array | null, from: number, to: number, out: Float64Array): void {
-    const { data, d, rdist } = this;
-    if (this.plan.rows === "wasm-rows" || this.plan.rows === "euclidean") {
-      for (let i = from; i < to; i++) {
-        let s = 0;
-        for (let j = 0, o = (rows === null ? i : rows[i]) * d; j < d; j++) {
-          const t = q[qo + j] - data[o + j];
-          s += t * t;
+  within(
+    q: FloatArray,
+    qo: number,
+    rows: Int32Array | null,
+    from: number,
+    to: number,
+    rr: number,
+    ids: Int32Array,
+    out: RaggedBuilder,
+    countOnly: boolean,
+  ): number {
+    const { data, d, rdist, metric } = this;
+    const euclidean = this.plan.rows === "wasm-rows" || this.plan.rows === "euclidean";
+    const qNorm = rdist === null ? queryNorm(q, qo, d) : 0;
+    let found = 0;
+    for (let i = from, o = from * d; i < to; i++, o += d) {
+      const row = rows === null ? i : rows[i];
+      const ro = rows === null ? o : row * d;
+      let r = 0;
+      if (euclidean) {
+        for (let j = 0; j < d; j++) {
+          const t = q[qo + j] - data[ro + j];
+          r += t * t;
         }
-        out[i - from] = s;
+      } else r = rdist === null ? this.cosine(q, qo, qNorm, row) : rdist(q, qo, data, ro, d);
+      if (r <= rr) {
+        found++;
+        if (!countOnly) out.push(ids[row], reducedToDistance(metric, r));
       }
-    } else if (rdist === null) {
-      const qNorm = queryNorm(q, qo, d);
-      for (let i = from; i < to; i++) out[i - from] = this.cosine(q, qo, qNorm, rows === null ? i : rows[i]);
-    } else if (rows === null) {
-      for (let i = from, o = from * d; i < to; i++, o += d) out[i - from] = rdist(q, qo, data, o, d);
-    } else for (let i = from; i < to; i++) out[i - from] = rdist(q, qo, data, rows[i] * d, d);
+    }
+    return found;
   }
 
   /** The plain cosine distance (1 - cos, clamped to [0, 2]; 1 when either vector has length zero). */

@@ -3,6 +3,7 @@ import { BallTree, BruteForce, KDTree, PrefilterIndex, matrixView, resolveMetric
 import { setWasmKernelEnabled } from "../src/kernels/blocked.js";
 import { NeighborHeap } from "../src/heap.js";
 import { MetricKind, reducedToDistance, rowNorms } from "../src/metrics.js";
+import { RaggedBuilder } from "../src/results.js";
 import { identityIndex } from "../src/scan.js";
 import { BLOCKED_MIN_COLS, RowScanner, chooseScan, type ScanFacts } from "../src/scanner.js";
 import { mulberry32 } from "./helpers.js";
@@ -139,8 +140,7 @@ describe("one row-scanner strategy (scanner.ts)", () => {
               const heap = new NeighborHeap(k);
               const whole = { indices: [] as number[], distances: [] as number[] };
               const part = { indices: [] as number[], distances: [] as number[] };
-              const reduced = new Float64Array(X.rows);
-              let reducedOk = true;
+              let radiusOk = true;
               for (let i = 0; i < Q.rows; i++) {
                 scanner.setQuery(Q.data, i * cols);
                 for (const [rows, out] of [[null, whole], [subset, part]] as const) {
@@ -153,16 +153,22 @@ describe("one row-scanner strategy (scanner.ts)", () => {
                   out.indices.push(...heap.idx);
                   out.distances.push(...Array.from(heap.dist, (r) => reducedToDistance(metric, r)));
                 }
-                scanner.reducedRows(Q.data, i * cols, null, 0, X.rows, reduced);
+                // radius: rows [100, 700), then subset[5..) as ids 1000 + row, within the median reduced distance
                 const q = Q.data.subarray(i * cols, (i + 1) * cols);
-                for (let r = 0; r < X.rows; r++) reducedOk &&= reduced[r] === plainReduced(spec, q, X.data.subarray(r * cols, (r + 1) * cols));
-                scanner.reducedRows(Q.data, i * cols, Int32Array.from(subset), 5, subset.length, reduced);
-                for (let t = 5; t < subset.length; t++) {
-                  const r = subset[t];
-                  reducedOk &&= reduced[t - 5] === plainReduced(spec, q, X.data.subarray(r * cols, (r + 1) * cols));
-                }
+                const plain = Array.from({ length: X.rows }, (_, r) => plainReduced(spec, q, X.data.subarray(r * cols, (r + 1) * cols)));
+                const rr = [...plain].sort((a, b) => a - b)[350];
+                const ids = Int32Array.from({ length: X.rows }, (_, r) => 1000 + r);
+                const out = new RaggedBuilder(1, true, 4);
+                const n1 = scanner.within(Q.data, i * cols, null, 100, X.rows, rr, identityIndex(X.rows), out, false);
+                const n2 = scanner.within(Q.data, i * cols, Int32Array.from(subset), 5, subset.length, rr, ids, out, false);
+                const want: [number, number][] = [];
+                for (let r = 100; r < X.rows; r++) if (plain[r] <= rr) want.push([r, reducedToDistance(metric, plain[r])]);
+                for (const r of subset.slice(5)) if (plain[r] <= rr) want.push([1000 + r, reducedToDistance(metric, plain[r])]);
+                const got = Array.from(out.indices.subarray(0, out.length), (id, t) => [id, out.distances[t]]);
+                radiusOk &&= n1 + n2 === want.length && JSON.stringify(got) === JSON.stringify(want);
+                radiusOk &&= scanner.within(Q.data, i * cols, null, 100, X.rows, rr, identityIndex(X.rows), new RaggedBuilder(1, false, 0), true) === n1;
               }
-              expect(reducedOk).toBe(true);
+              expect(radiusOk).toBe(true);
               expect(whole).toEqual(plainKnn(spec, X, Q, k));
               expect(part).toEqual(plainKnn(spec, X, Q, k, subset));
             }
@@ -208,9 +214,18 @@ describe("one row-scanner strategy (scanner.ts)", () => {
               expectSame(tree.query(Q, 5, { workers: 1 }), want);
             }
           }
-          // a window of every row: the exact answer
-          const prefilter = PrefilterIndex.build(X, { ...options, categoricalFeatures: spec.categorical, categoricalWeight: spec.weight, candidates: X.rows });
+          // a window of every row: the exact answer, radius rows in index order as brute force gives them
+          const prefilterOptions = { ...options, categoricalFeatures: spec.categorical, categoricalWeight: spec.weight, candidates: X.rows };
+          const prefilter = PrefilterIndex.build(X, prefilterOptions);
           expectSame(prefilter.query(Q, 5, { workers: 1 }), want);
+          const r = want.distances[4];
+          const brute = BruteForce.build(X, { ...options, categoricalFeatures: spec.categorical, categoricalWeight: spec.weight }).queryRadius(Q, r, { workers: 1 });
+          const windowed = prefilter.queryRadius(Q, r, { workers: 1 });
+          expect([Array.from(windowed.offsets), Array.from(windowed.indices), Array.from(windowed.distances)]).toEqual([
+            Array.from(brute.offsets),
+            Array.from(brute.indices),
+            Array.from(brute.distances),
+          ]);
         }
       }
     });
