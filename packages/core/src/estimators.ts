@@ -297,13 +297,13 @@ export interface WeightedOptions extends NeighborsOptions {
   weights?: Weights;
 }
 
-function checkWeights(weights: unknown): Weights {
+export function checkWeights(weights: unknown): Weights {
   if (weights === "uniform" || weights === "distance" || typeof weights === "function") return weights as Weights;
   throw new KnnInputError(`weights must be "uniform", "distance" or a function, got ${String(weights)}`);
 }
 
 /** Weights of one row of k neighbour distances, written into `out`. */
-function rowWeights(weights: Weights, distances: Float64Array, out: Float64Array): void {
+export function rowWeights(weights: Weights, distances: Float64Array, out: Float64Array): void {
   const k = distances.length;
   if (weights === "uniform") {
     out.fill(1);
@@ -320,7 +320,7 @@ function rowWeights(weights: Weights, distances: Float64Array, out: Float64Array
   for (let j = 0; j < k; j++) out[j] = w[j];
 }
 
-function checkTarget(y: ArrayLike<unknown>, rows: number): void {
+export function checkTarget(y: ArrayLike<unknown>, rows: number): void {
   if (y === null || typeof y !== "object" || typeof (y as ArrayLike<unknown>).length !== "number") {
     throw new KnnInputError("y must be an array of labels or values");
   }

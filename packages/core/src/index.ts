@@ -63,3 +63,16 @@ export {
 } from "./tuner.js";
 export { mixedReducedDistance } from "./mixed-metric.js";
 export { mulberry32 } from "./random.js";
+export { KNNImputer, type KNNImputerOptions } from "./imputer.js";
+export {
+  RadiusNeighborsClassifier,
+  RadiusNeighborsRegressor,
+  KNeighborsTransformer,
+  RadiusNeighborsTransformer,
+  LocalOutlierFactor,
+  NearestCentroid,
+  encodeLabels,
+  percentile,
+  type EncodedOutput,
+  type GraphMode,
+} from "./neighbors-more.js";

@@ -186,6 +186,22 @@ export function parallelKnn(index: KnnIndex, q: Matrix, k: number, workers: numb
   return { indices, distances, rows: q.rows, k };
 }
 
+/**
+ * Runs `run(from, to)` over chunks of `rows` rows on `workers` threads; the
+ * helpers run the same chunks of `task` (a worker-task.ts type whose arrays are shared).
+ */
+export function parallelRows(task: Record<string, unknown>, rows: number, workers: number, run: (from: number, to: number) => void): void {
+  const helpers = ensureWorkers(workers - 1);
+  const control = allocShared(Int32Array, 4);
+  const chunk = chunkRows(rows, workers);
+  const chunks = Math.ceil(rows / chunk);
+  for (const h of helpers) h.worker.postMessage({ ...task, rows, chunk, chunks, control, first: -1 });
+  for (let c = Atomics.add(control, NEXT, 1); c < chunks; c = Atomics.add(control, NEXT, 1)) {
+    run(c * chunk, Math.min(rows, (c + 1) * chunk));
+  }
+  finishBatch({ control, helpers, chunk, chunks });
+}
+
 export function parallelRadius(index: KnnIndex, q: Matrix, rr: number, countOnly: boolean, workers: number): RadiusResult {
   const batch = startBatch(index, q, workers, { type: "radius", rr, countOnly });
   const parts: (RadiusResult | undefined)[] = new Array(batch.chunks);

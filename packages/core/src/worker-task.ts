@@ -3,6 +3,7 @@
  * browser Web Workers in browser-worker.ts): keep the indexes it was sent,
  * rebuilt from their shared arrays, and run chunks of query rows.
  */
+import { imputeRows, type ImputeTask } from "./imputer.js";
 import type { KnnIndex } from "./index-base.js";
 import { indexFromState } from "./index-state.js";
 import type { FloatArray } from "./matrix.js";
@@ -11,7 +12,7 @@ import type { IndexState } from "./shared.js";
 
 /** A batch of query rows split in chunks; control[0] is the next chunk to take. */
 export interface ChunkTask {
-  type: "knn" | "radius";
+  type: "knn" | "radius" | "impute";
   id: number;
   q: FloatArray;
   rows: number;
@@ -25,6 +26,8 @@ export interface ChunkTask {
   countOnly: boolean;
   /** A chunk this thread runs before taking others from the counter (-1: none). */
   first: number;
+  /** type "impute": the KNNImputer's arrays (no index). */
+  impute: ImputeTask;
 }
 
 const indexes = new Map<number, KnnIndex>();
@@ -45,6 +48,7 @@ export function manageIndexes(msg: { type: string; id: number; state?: IndexStat
 
 /** Runs chunks until the counter passes the last one; radius parts go to `sendPart`. Returns the number of chunks run. */
 export function runChunks(task: ChunkTask, sendPart: (chunk: number, part: RadiusResult) => void): number {
+  if (task.type === "impute") return runImpute(task);
   const index = indexes.get(task.id);
   if (!index) throw new Error(`worker has no index ${task.id}`);
   const { control, chunk, chunks, rows, q } = task;
@@ -55,6 +59,16 @@ export function runChunks(task: ChunkTask, sendPart: (chunk: number, part: Radiu
     const to = Math.min(rows, from + chunk);
     if (task.type === "knn") index.knnRange(q, task.k, from, to, task.indices, task.distances);
     else sendPart(c, index.radiusBatch(q, task.rr, from, to, task.countOnly));
+    done++;
+  }
+  return done;
+}
+
+function runImpute(task: ChunkTask): number {
+  const { control, chunk, chunks, rows } = task;
+  let done = 0;
+  for (let c = Atomics.add(control, 0, 1); c < chunks; c = Atomics.add(control, 0, 1)) {
+    imputeRows(task.impute, c * chunk, Math.min(rows, (c + 1) * chunk));
     done++;
   }
   return done;

@@ -18,6 +18,7 @@ import {
   resolveMetric,
   type Matrix,
 } from "@knnkit/core";
+import { MORE_KINDS, MORE_PARAMS, constructMore, describeMore, isMore, isMoreKind, kindOfMore, moreOperation, type MoreFitted } from "./engine-more.js";
 import { deserialize, serialize } from "./persistence.js";
 
 /**
@@ -45,7 +46,9 @@ export function errorCode(e: unknown): ErrorCode {
 }
 
 export type Estimator = NearestNeighbors | KNeighborsClassifier | KNeighborsRegressor;
-export type Fitted = Estimator | KDTree | BallTree;
+export type Fitted = Estimator | KDTree | BallTree | MoreFitted;
+/** What the operations below take (the other kinds are answered in engine-more.ts first). */
+type CoreFitted = Exclude<Fitted, MoreFitted>;
 export type Labels = Float64Array | string[];
 
 /** Arrays a transport decoded for a request. */
@@ -73,7 +76,7 @@ export interface Description {
   classes?: (number | string)[];
 }
 
-const FIT_KINDS = ["NearestNeighbors", "KNeighborsClassifier", "KNeighborsRegressor", "KDTree", "BallTree"] as const;
+const FIT_KINDS = ["NearestNeighbors", "KNeighborsClassifier", "KNeighborsRegressor", "KDTree", "BallTree", ...MORE_KINDS] as const;
 export type FitKind = (typeof FIT_KINDS)[number];
 
 export const OPERATIONS = [
@@ -88,6 +91,10 @@ export const OPERATIONS = [
   "free",
   "info",
   "count",
+  "transform",
+  "score_samples",
+  "decision_function",
+  "attributes",
   "ping",
   "echo",
 ] as const;
@@ -119,7 +126,7 @@ const TREE_PARAMS: Record<string, string> = { leaf_size: "leafSize", metric: "me
 /** metric_params keys the engine honours (any other is refused, never ignored); core checks each applies to the metric. */
 const METRIC_PARAMS = ["p", "w", "V", "VI"];
 
-const SNAKE = Object.fromEntries(Object.entries({ ...ESTIMATOR_PARAMS, ...TREE_PARAMS }).filter(([, c]) => c).map(([s, c]) => [c, s]));
+const SNAKE = Object.fromEntries(Object.entries(Object.assign({}, ESTIMATOR_PARAMS, TREE_PARAMS, ...Object.values(MORE_PARAMS))).filter(([, c]) => c).map(([s, c]) => [c, s]));
 
 /** Non-finite numbers cross JSON as the strings "inf", "-inf" and "nan". */
 export function decodeNumber(v: unknown): unknown {
@@ -139,7 +146,7 @@ export function coreOptions(kind: FitKind, params: Record<string, unknown>): Rec
     throw new EngineError("param", "params must be an object of parameter names to values");
   }
   const tree = kind === "KDTree" || kind === "BallTree";
-  const names = tree ? TREE_PARAMS : ESTIMATOR_PARAMS;
+  const names = tree ? TREE_PARAMS : isMoreKind(kind) ? MORE_PARAMS[kind] : ESTIMATOR_PARAMS;
   const options: Record<string, unknown> = { workers: 1 };
   for (const [key, raw] of Object.entries(params)) {
     if (!(key in names)) {
@@ -162,7 +169,7 @@ export function coreOptions(kind: FitKind, params: Record<string, unknown>): Rec
     }
   }
   if (!tree) options.workers = workersFor(params.n_jobs);
-  if (kind !== "KNeighborsClassifier" && kind !== "KNeighborsRegressor") delete options.weights;
+  if (!["KNeighborsClassifier", "KNeighborsRegressor", "RadiusNeighborsClassifier", "RadiusNeighborsRegressor", "KNNImputer"].includes(kind)) delete options.weights;
   return options;
 }
 
@@ -181,7 +188,7 @@ function snakeMessage(message: string): string {
   return message.replace(/\b[a-z]+[A-Z]\w*\b/g, (name) => SNAKE[name] ?? name);
 }
 
-function construct(kind: FitKind, params: Record<string, unknown>, maxWorkers: number): (X: Matrix, y: Labels | undefined) => Fitted {
+function construct(kind: FitKind, params: Record<string, unknown>, maxWorkers: number): (X: Matrix, y: Labels | undefined, fields: Record<string, unknown>) => Fitted {
   const options = coreOptions(kind, params);
   options.workers = Math.min(options.workers as number, maxWorkers);
   const asParam = <T>(make: () => T): T => {
@@ -196,6 +203,7 @@ function construct(kind: FitKind, params: Record<string, unknown>, maxWorkers: n
     if (y === undefined) throw new EngineError("input", `${kind} needs a target y`);
     return y;
   };
+  if (isMoreKind(kind)) return constructMore(kind, options, asParam);
   switch (kind) {
     case "NearestNeighbors": {
       const est = asParam(() => new NearestNeighbors(options));
@@ -227,6 +235,8 @@ function isFitKind(kind: unknown): kind is FitKind {
 }
 
 function kindOf(obj: Fitted): FitKind {
+  const more = kindOfMore(obj);
+  if (more) return more;
   if (obj instanceof KNeighborsClassifier) return "KNeighborsClassifier";
   if (obj instanceof KNeighborsRegressor) return "KNeighborsRegressor";
   if (obj instanceof NearestNeighbors) return "NearestNeighbors";
@@ -258,6 +268,12 @@ export class Engine {
   }
 
   private dispatch(op: string, fields: Record<string, unknown>, inputs: EngineInputs): EngineAnswer {
+    const obj = op !== "free" && op !== "info" && fields.handle !== undefined ? this.get(fields) : null;
+    if (obj !== null && isMore(obj)) {
+      const answer = moreOperation(obj, op, fields, inputs);
+      if (answer) return answer;
+      if ((OPERATIONS as readonly string[]).includes(op)) throw new EngineError("unsupported", `${kindOf(obj)} has no ${op}`);
+    }
     switch (op as Operation) {
       case "fit":
         return { result: { ...this.fit(fields, inputs) }, arrays: {} };
@@ -274,7 +290,7 @@ export class Engine {
       case "score":
         return { result: { score: this.score(fields, inputs) }, arrays: {} };
       case "save":
-        return { result: {}, arrays: { bytes: serialize(this.get(fields)) } };
+        return { result: {}, arrays: { bytes: serialize(this.get(fields) as CoreFitted) } };
       case "load": {
         if (!inputs.bytes) throw new EngineError("input", "load needs the saved bytes");
         const obj = deserialize(inputs.bytes);
@@ -307,7 +323,7 @@ export class Engine {
     const kind = fields.kind;
     if (!isFitKind(kind)) throw new EngineError("param", `unknown estimator or tree "${String(kind)}"; expected one of ${FIT_KINDS.join(", ")}`);
     const build = construct(kind, (fields.params ?? {}) as Record<string, unknown>, this.options.maxWorkers ?? Infinity);
-    return this.store(build(this.needX(inputs, "fit"), inputs.y));
+    return this.store(build(this.needX(inputs, "fit"), inputs.y, fields));
   }
 
   private store(obj: Fitted): Description {
@@ -318,6 +334,7 @@ export class Engine {
 
   private describe(handle: number, obj: Fitted): Description {
     const kind = kindOf(obj);
+    if (isMore(obj)) return { handle, kind, ...describeMore(obj) } as Description;
     if (obj instanceof KnnIndex) return { handle, kind, rows: obj.rows, cols: obj.cols, algorithm: obj.algorithm, dtype: obj.dtype };
     return {
       handle,
@@ -349,7 +366,7 @@ export class Engine {
   }
 
   private kneighbors(fields: Record<string, unknown>, inputs: EngineInputs): EngineAnswer {
-    const obj = this.get(fields);
+    const obj = this.get(fields) as CoreFitted;
     const k = fields.k;
     if (typeof k !== "number" || !Number.isInteger(k) || k < 1) {
       throw new EngineError("param", `k (n_neighbors) must be an integer >= 1, got ${describeValue(k)}`);
@@ -359,7 +376,7 @@ export class Engine {
   }
 
   private radius(fields: Record<string, unknown>, inputs: EngineInputs): EngineAnswer {
-    const obj = this.get(fields);
+    const obj = this.get(fields) as CoreFitted;
     const r = decodeNumber(fields.radius);
     if (typeof r !== "number") throw new EngineError("param", `radius must be a number, got ${describeValue(r)}`);
     const options = { sortResults: fields.sort === true, countOnly: fields.count_only === true };

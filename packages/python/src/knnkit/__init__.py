@@ -8,8 +8,19 @@ from ._base import SKLEARN
 from ._errors import InvalidParameterError, NotFittedError
 from ._estimators import KNeighborsClassifier, KNeighborsRegressor, NearestNeighbors
 from ._trees import BallTree, KDTree
+from ._neighbors_more import (
+    KNeighborsTransformer,
+    KNNImputer,
+    LocalOutlierFactor,
+    NearestCentroid,
+    RadiusNeighborsClassifier,
+    RadiusNeighborsRegressor,
+    RadiusNeighborsTransformer,
+)
 
-__all__ = ["KNeighborsClassifier", "KNeighborsRegressor", "NearestNeighbors", "KDTree", "BallTree", "InvalidParameterError", "NotFittedError"]
+__all__ = ["KNeighborsClassifier", "KNeighborsRegressor", "NearestNeighbors", "KDTree", "BallTree", "RadiusNeighborsClassifier", "RadiusNeighborsRegressor",
+           "KNeighborsTransformer", "RadiusNeighborsTransformer", "LocalOutlierFactor", "NearestCentroid", "KNNImputer",
+           "InvalidParameterError", "NotFittedError"]
 
 
 def _version() -> str:
