@@ -7,18 +7,20 @@
  *   isLeaf      1 for leaves
  *   nodeBounds  KD: per node D lower bounds then D upper bounds; Ball: per node its centroid (D values)
  *   nodeRadius  Ball: per node the radius (true distance); KD: unused
+ *   splitDim    KD: per node the dimension its rows are split across (-1 for leaves); Ball: unused
  * The node count is fixed before building (a complete tree), as in scikit-learn.
+ * Building is in tree-build.ts, the KD-tree's traversal in kd-search.ts.
  */
 import { KnnInputError } from "./errors.js";
 import { NeighborHeap } from "./heap.js";
 import type { RaggedBuilder } from "./results.js";
+import { KDSearch } from "./kd-search.js";
 import { RowScanner } from "./scanner.js";
 import { KnnIndex } from "./index-base.js";
 import { toMatrix, type FloatArray, type Matrix, type MatrixLike } from "./matrix.js";
 import {
   MetricKind,
   distanceToReduced,
-  gapPower,
   kdTreeAllows,
   metricState,
   reducedDistanceFn,
@@ -28,6 +30,7 @@ import {
   type MetricOptions,
   type ReducedDistance,
 } from "./metrics.js";
+import { partitionRows } from "./tree-build.js";
 import { STATE_VERSION, allocShared, shareArrays, unpermuteRows, type BallTreeState, type KDTreeState, type TreeArrays, type TreeState } from "./shared.js";
 
 export type TreeKind = "kd_tree" | "ball_tree";
@@ -38,9 +41,6 @@ export interface TreeOptions extends MetricOptions {
   /** Threads for queries: a number (capped at cpuCount()), or "auto" (all cores when the batch is large enough). */
   workers?: number | "auto";
 }
-
-/** Lower bounds may be computed a hair too high by rounding; shrink them so pruning never drops a true neighbour. */
-const BOUND_SHRINK = 1 - 1e-10;
 
 export function treeNodeCount(rows: number, leafSize: number): number {
   const levels = 1 + Math.floor(Math.log2(Math.max(1, (rows - 1) / leafSize)));
@@ -54,6 +54,7 @@ export abstract class BinaryTree extends KnnIndex {
   private readonly rdist: ReducedDistance;
   /** The leaves' distance path (see scanner.ts). */
   private readonly scanner: RowScanner;
+  private kd: KDSearch | null = null;
 
   protected constructor(arrays: TreeArrays, cols: number, metric: Metric, leafSize: number, workers: TreeOptions["workers"]) {
     super(arrays.idxArray.length, cols, metric, arrays.data instanceof Float32Array ? "float32" : "float64", workers);
@@ -72,16 +73,19 @@ export abstract class BinaryTree extends KnnIndex {
     return this.a;
   }
 
-  /** Reduced lower bound from query row qo to any row of a node, as a closure chosen once per batch (the hot loop stays monomorphic). */
+  /** Ball tree: reduced lower bound from query row qo to any row of a node, as a closure chosen once per batch (the hot loop stays monomorphic). */
   private lowerBoundFn(q: FloatArray): (qo: number, node: number) => number {
     const { nodeBounds, nodeRadius } = this.a;
     const { metric, rdist, cols } = this;
-    if (this.algorithm === "ball_tree") {
-      if (metric.kind === MetricKind.Euclidean) return (qo, node) => ballLowerBoundEuclidean(nodeBounds, nodeRadius, cols, q, qo, node);
-      return (qo, node) => ballLowerBound(metric, rdist, nodeBounds, nodeRadius, cols, q, qo, node);
-    }
-    if (metric.kind === MetricKind.Euclidean) return (qo, node) => boxLowerBoundEuclidean(nodeBounds, cols, q, qo, node);
-    return (qo, node) => boxLowerBound(metric, nodeBounds, cols, q, qo, node);
+    if (metric.kind === MetricKind.Euclidean) return (qo, node) => ballLowerBoundEuclidean(nodeBounds, nodeRadius, cols, q, qo, node);
+    return (qo, node) => ballLowerBound(metric, rdist, nodeBounds, nodeRadius, cols, q, qo, node);
+  }
+
+  /** The KD-tree's traversal (made at first use); null for the Ball tree. */
+  private kdSearch(): KDSearch | null {
+    if (this.algorithm !== "kd_tree") return null;
+    this.kd ??= new KDSearch(this.a, this.cols, this.metric, this.scanner);
+    return this.kd;
   }
 
   trainingRows(): Matrix {
@@ -113,42 +117,17 @@ export abstract class BinaryTree extends KnnIndex {
   }
 
   knnRange(q: FloatArray, k: number, from: number, to: number, outIdx: Int32Array, outDist: Float64Array): void {
-    const { idxArray, nodeStart, nodeEnd, isLeaf } = this.a;
     const d = this.cols;
-    const scanner = this.scanner;
     const heap = new NeighborHeap(k);
     const hd = heap.dist;
-    const lowerBound = this.lowerBoundFn(q);
-
-    // depth-first, nearer child first, on an explicit stack of (node, lower bound)
-    const stackNode = new Int32Array(64);
-    const stackBound = new Float64Array(64);
+    const kd = this.kdSearch();
+    const ball = kd ? null : new BallSearch(this.lowerBoundFn(q));
     for (let qi = from; qi < to; qi++) {
       const qo = qi * d;
       heap.reset();
-      scanner.setQuery(q, qo);
-      let top = 0;
-      stackNode[0] = 0;
-      stackBound[0] = lowerBound(qo, 0);
-      while (top >= 0) {
-        const node = stackNode[top];
-        const lb = stackBound[top];
-        top--;
-        if (lb > hd[0]) continue;
-        if (isLeaf[node] === 1) {
-          scanner.scanRange(nodeStart[node], nodeEnd[node], heap, idxArray);
-          continue;
-        }
-        const left = 2 * node + 1;
-        const lbLeft = lowerBound(qo, left);
-        const lbRight = lowerBound(qo, left + 1);
-        const nearLeft = lbLeft <= lbRight;
-        stackNode[top + 1] = nearLeft ? left + 1 : left;
-        stackBound[top + 1] = nearLeft ? lbRight : lbLeft;
-        stackNode[top + 2] = nearLeft ? left : left + 1;
-        stackBound[top + 2] = nearLeft ? lbLeft : lbRight;
-        top += 2;
-      }
+      this.scanner.setQuery(q, qo);
+      if (kd) kd.knn(q, qo, heap);
+      else this.ballKnn(qo, heap, ball as BallSearch);
       heap.sortAscending();
       for (let j = 0; j < k; j++) {
         outIdx[qi * k + j] = heap.idx[j];
@@ -157,17 +136,59 @@ export abstract class BinaryTree extends KnnIndex {
     }
   }
 
+  /** Ball tree: depth-first, nearer child first, on an explicit stack of (node, lower bound). */
+  private ballKnn(qo: number, heap: NeighborHeap, { lowerBound, stackNode, stackBound }: BallSearch): void {
+    const { idxArray, nodeStart, nodeEnd, isLeaf } = this.a;
+    const scanner = this.scanner;
+    const hd = heap.dist;
+    let top = 0;
+    stackNode[0] = 0;
+    stackBound[0] = lowerBound(qo, 0);
+    while (top >= 0) {
+      const node = stackNode[top];
+      const lb = stackBound[top];
+      top--;
+      if (lb > hd[0]) continue;
+      if (isLeaf[node] === 1) {
+        scanner.scanRange(nodeStart[node], nodeEnd[node], heap, idxArray);
+        continue;
+      }
+      const left = 2 * node + 1;
+      const lbLeft = lowerBound(qo, left);
+      const lbRight = lowerBound(qo, left + 1);
+      const nearLeft = lbLeft <= lbRight;
+      stackNode[top + 1] = nearLeft ? left + 1 : left;
+      stackBound[top + 1] = nearLeft ? lbRight : lbLeft;
+      stackNode[top + 2] = nearLeft ? left : left + 1;
+      stackBound[top + 2] = nearLeft ? lbLeft : lbRight;
+      top += 2;
+    }
+  }
+
   radiusRange(q: FloatArray, rr: number, from: number, to: number, out: RaggedBuilder, countOnly: boolean): void {
     const { idxArray, nodeStart, nodeEnd, isLeaf } = this.a;
     const d = this.cols;
-    const scanner = this.scanner;
-    const lowerBound = this.lowerBoundFn(q);
+    const metric = this.metric;
+    const kd = this.kdSearch();
+    const lowerBound = kd ? null : this.lowerBoundFn(q);
     let qo = 0;
     let count = 0;
+    let dist = new Float64Array(0);
+    const leaf = (start: number, end: number): void => {
+      if (dist.length < end - start) dist = new Float64Array(end - start);
+      this.scanner.reducedRows(q, qo, null, start, end, dist);
+      for (let pos = start; pos < end; pos++) {
+        const r = dist[pos - start];
+        if (r <= rr) {
+          if (countOnly) count++;
+          else out.push(idxArray[pos], reducedToDistance(metric, r));
+        }
+      }
+    };
     const visit = (node: number): void => {
-      if (lowerBound(qo, node) > rr) return;
+      if ((lowerBound as (qo: number, node: number) => number)(qo, node) > rr) return;
       if (isLeaf[node] === 1) {
-        count += scanner.within(q, qo, null, nodeStart[node], nodeEnd[node], rr, idxArray, out, countOnly);
+        leaf(nodeStart[node], nodeEnd[node]);
         return;
       }
       visit(2 * node + 1);
@@ -175,10 +196,18 @@ export abstract class BinaryTree extends KnnIndex {
     };
     for (let qi = from; qi < to; qi++) {
       qo = qi * d;
-      visit(0);
+      if (kd) kd.radius(q, qo, rr, leaf);
+      else visit(0);
       out.offsets[qi - from + 1] = countOnly ? count : out.length;
     }
   }
+}
+
+/** A Ball tree k-NN batch: its lower bound and its stack. */
+class BallSearch {
+  readonly stackNode = new Int32Array(64);
+  readonly stackBound = new Float64Array(64);
+  constructor(readonly lowerBound: (qo: number, node: number) => number) {}
 }
 
 /** The most rows a leaf holds. */
@@ -188,129 +217,29 @@ function longestLeaf(a: TreeArrays): number {
   return rows;
 }
 
-/** Builds the shared arrays: in-place quickselect partitioning, nodes in breadth-first order. */
+/** Builds the shared arrays (see tree-build.ts); the Ball tree then bounds each node by its centroid and radius. */
 function buildArrays(m: Matrix, leafSize: number, kind: TreeKind, metric: Metric): TreeArrays {
-  const { data: X, rows: n, cols: d } = m;
-  const nNodes = treeNodeCount(n, leafSize);
-  const idxArray = new Int32Array(n);
-  for (let i = 0; i < n; i++) idxArray[i] = i;
-  const nodeStart = allocShared(Int32Array, nNodes);
-  const nodeEnd = allocShared(Int32Array, nNodes);
-  const isLeaf = allocShared(Uint8Array, nNodes);
-  const nodeBounds = allocShared(Float64Array, kind === "kd_tree" ? nNodes * 2 * d : nNodes * d);
-  const nodeRadius = allocShared(Float64Array, kind === "ball_tree" ? nNodes : 0);
-  const lo = new Float64Array(d);
-  const hi = new Float64Array(d);
+  const d = m.cols;
+  const nNodes = treeNodeCount(m.rows, leafSize);
+  const { data, idxArray, nodeStart, nodeEnd, isLeaf, splitDim, boxes } = partitionRows(m, nNodes, kind === "kd_tree");
+  if (kind === "kd_tree") return { data, idxArray, nodeStart, nodeEnd, isLeaf, nodeBounds: boxes, nodeRadius: allocShared(Float64Array, 0), splitDim };
+  const centroids = allocShared(Float64Array, nNodes * d);
+  const nodeRadius = allocShared(Float64Array, nNodes);
   const rdist = reducedDistanceFn(metric);
-  nodeStart[0] = 0;
-  nodeEnd[0] = n;
   for (let node = 0; node < nNodes; node++) {
     const start = nodeStart[node];
     const end = nodeEnd[node];
-    lo.fill(Infinity);
-    hi.fill(-Infinity);
-    for (let pos = start; pos < end; pos++) {
-      const o = idxArray[pos] * d;
-      for (let j = 0; j < d; j++) {
-        const v = X[o + j];
-        if (v < lo[j]) lo[j] = v;
-        if (v > hi[j]) hi[j] = v;
-      }
+    const c = node * d;
+    for (let o = start * d; o < end * d; o += d) for (let j = 0; j < d; j++) centroids[c + j] += data[o + j];
+    for (let j = 0; j < d; j++) centroids[c + j] /= end - start;
+    let radius = 0;
+    for (let o = start * d; o < end * d; o += d) {
+      const r = rdist(centroids, c, data, o, d);
+      if (r > radius) radius = r;
     }
-    if (kind === "kd_tree") {
-      nodeBounds.set(lo, node * 2 * d);
-      nodeBounds.set(hi, node * 2 * d + d);
-    } else {
-      const c = node * d;
-      for (let pos = start; pos < end; pos++) {
-        const o = idxArray[pos] * d;
-        for (let j = 0; j < d; j++) nodeBounds[c + j] += X[o + j];
-      }
-      for (let j = 0; j < d; j++) nodeBounds[c + j] /= end - start;
-      let radius = 0;
-      for (let pos = start; pos < end; pos++) {
-        const r = rdist(nodeBounds, c, X, idxArray[pos] * d, d);
-        if (r > radius) radius = r;
-      }
-      nodeRadius[node] = reducedToDistance(metric, radius);
-    }
-    const left = 2 * node + 1;
-    if (left >= nNodes) {
-      isLeaf[node] = 1;
-      continue;
-    }
-    let splitDim = 0;
-    let spread = -1;
-    for (let j = 0; j < d; j++) {
-      if (hi[j] - lo[j] > spread) {
-        spread = hi[j] - lo[j];
-        splitDim = j;
-      }
-    }
-    const mid = start + ((end - start) >> 1);
-    selectNth(idxArray, X, d, splitDim, start, end - 1, mid);
-    nodeStart[left] = start;
-    nodeEnd[left] = mid;
-    nodeStart[left + 1] = mid;
-    nodeEnd[left + 1] = end;
+    nodeRadius[node] = reducedToDistance(metric, radius);
   }
-  const data = allocShared(X instanceof Float32Array ? Float32Array : Float64Array, n * d) as FloatArray;
-  for (let pos = 0; pos < n; pos++) data.set(X.subarray(idxArray[pos] * d, idxArray[pos] * d + d), pos * d);
-  return { data, idxArray: sharedCopy(idxArray), nodeStart, nodeEnd, isLeaf, nodeBounds, nodeRadius };
-}
-
-function sharedCopy(a: Int32Array): Int32Array {
-  const out = allocShared(Int32Array, a.length);
-  out.set(a);
-  return out;
-}
-
-/**
- * Reorders idx[lo..hi] (inclusive) so that idx[nth] holds the row whose value
- * in column dim ranks nth, smaller keys before it and larger after; ties are
- * ordered by row index, so every key is distinct and duplicates stay cheap.
- */
-function selectNth(idx: Int32Array, X: FloatArray, d: number, dim: number, lo: number, hi: number, nth: number): void {
-  while (hi > lo) {
-    const a = idx[lo];
-    const b = idx[(lo + hi) >> 1];
-    const c = idx[hi];
-    // median of three as the pivot
-    let pivot = b;
-    if (before(X, d, dim, a, b) !== before(X, d, dim, a, c)) pivot = a;
-    else if (before(X, d, dim, b, c) !== before(X, d, dim, a, c)) pivot = c;
-    const pv = X[pivot * d + dim];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      for (;;) {
-        const v = X[idx[i] * d + dim];
-        if (v < pv || (v === pv && idx[i] < pivot)) i++;
-        else break;
-      }
-      for (;;) {
-        const v = X[idx[j] * d + dim];
-        if (v > pv || (v === pv && idx[j] > pivot)) j--;
-        else break;
-      }
-      if (i <= j) {
-        const t = idx[i];
-        idx[i] = idx[j];
-        idx[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (nth <= j) hi = j;
-    else if (nth >= i) lo = i;
-    else return;
-  }
-}
-
-function before(X: FloatArray, d: number, dim: number, a: number, b: number): boolean {
-  const va = X[a * d + dim];
-  const vb = X[b * d + dim];
-  return va < vb || (va === vb && a < b);
+  return { data, idxArray, nodeStart, nodeEnd, isLeaf, nodeBounds: centroids, nodeRadius, splitDim: allocShared(Int32Array, 0) };
 }
 
 function checkLeafSize(leafSize: number): void {
@@ -362,38 +291,6 @@ export class BallTree extends BinaryTree {
     const p = state.params;
     return new BallTree(state.arrays, p.cols, resolveMetric({ ...p, ...p.metricParams }), p.leafSize, 1);
   }
-}
-
-/** Box lower bound (KD-tree), squared euclidean: the per-dimension gaps between the query and the node's bounds. */
-function boxLowerBoundEuclidean(bounds: Float64Array, d: number, q: FloatArray, qo: number, node: number): number {
-  const lo = node * 2 * d;
-  const hi = lo + d;
-  let s = 0;
-  for (let j = 0; j < d; j++) {
-    const v = q[qo + j];
-    const below = bounds[lo + j] - v;
-    const above = v - bounds[hi + j];
-    const gap = below > 0 ? below : above > 0 ? above : 0;
-    s += gap * gap;
-  }
-  return s * BOUND_SHRINK;
-}
-
-/** Box lower bound (KD-tree), metrics other than euclidean: the per-dimension gaps between the query and the node's bounds. */
-function boxLowerBound(metric: Metric, bounds: Float64Array, d: number, q: FloatArray, qo: number, node: number): number {
-  const base = node * 2 * d;
-  const kind = metric.kind;
-  const w = metric.param;
-  let s = 0;
-  for (let j = 0; j < d; j++) {
-    const v = q[qo + j];
-    const lo = bounds[base + j];
-    const hi = bounds[base + d + j];
-    const gap = v < lo ? lo - v : v > hi ? v - hi : 0;
-    if (kind === MetricKind.Chebyshev) s = gap > s ? gap : s;
-    else s += w === null ? gapPower(metric, gap) : w[j] * gapPower(metric, gap);
-  }
-  return s * BOUND_SHRINK;
 }
 
 /** Ball lower bound, squared euclidean: distance to the centroid minus the radius (with a rounding margin), squared. */

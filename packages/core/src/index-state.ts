@@ -213,7 +213,7 @@ function checkTree(
   rows: number,
   cols: number,
 ): void {
-  c.only(arrays, ["data", "idxArray", "nodeStart", "nodeEnd", "isLeaf", "nodeBounds", "nodeRadius"]);
+  c.only(arrays, ["data", "idxArray", "nodeStart", "nodeEnd", "isLeaf", "nodeBounds", "nodeRadius", "splitDim"]);
   const leafSize = c.int(params.leafSize, "leafSize", 1);
   const nodes = treeNodeCount(rows, leafSize);
   c.data(arrays, rows, cols);
@@ -224,6 +224,7 @@ function checkTree(
   const ball = kind === "ball_tree";
   const nodeBounds = c.array(arrays, "nodeBounds", [Float64Array], ball ? nodes * cols : nodes * 2 * cols);
   const nodeRadius = c.array(arrays, "nodeRadius", [Float64Array], ball ? nodes : 0);
+  const splitDim = c.array(arrays, "splitDim", [Int32Array], ball ? 0 : nodes);
   if (nodeStart[0] !== 0 || nodeEnd[0] !== rows) c.fail(`the root must cover rows [0, ${rows}), got [${nodeStart[0]}, ${nodeEnd[0]})`);
   for (let node = 0; node < nodes; node++) {
     const start = nodeStart[node];
@@ -232,6 +233,10 @@ function checkTree(
     const left = 2 * node + 1;
     const leaf = left >= nodes;
     if (isLeaf[node] !== (leaf ? 1 : 0)) c.fail(`isLeaf[${node}] is ${isLeaf[node]}, but node ${node} ${leaf ? "is a leaf" : "has children"} in a tree of ${nodes} nodes`);
+    // the KD-tree reads its children's bounds in this dimension
+    if (!ball && (leaf ? splitDim[node] !== -1 : !(splitDim[node] >= 0 && splitDim[node] < cols))) {
+      c.fail(`splitDim[${node}] is ${splitDim[node]}, expected ${leaf ? "-1 (a leaf)" : `a column in [0, ${cols})`}`);
+    }
     if (leaf) continue;
     const mid = nodeStart[left + 1];
     if (nodeStart[left] !== start || nodeEnd[left] !== mid || nodeEnd[left + 1] !== end) {

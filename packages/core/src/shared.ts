@@ -8,7 +8,7 @@ import type { MetricName, MetricParams } from "./metrics.js";
  * what a worker thread rebuilds an index from, without a copy or a rebuild.
  * STATE_VERSION changes whenever a kind's params or arrays change.
  */
-export const STATE_VERSION = 1;
+export const STATE_VERSION = 2;
 
 interface StateOf<K extends string, P, A> {
   readonly kind: K;
@@ -51,6 +51,7 @@ export interface TreeArrays {
   readonly isLeaf: Uint8Array;
   readonly nodeBounds: Float64Array;
   readonly nodeRadius: Float64Array;
+  readonly splitDim: Int32Array;
 }
 
 export interface PrefilterParams extends CommonParams {

@@ -95,7 +95,9 @@ describe("index state", () => {
   it("refuses a state that names an unknown kind or another version", () => {
     const state = KDTree.build(X).state();
     refused({ ...state, kind: "lsh" }, /unknown index kind "lsh"/);
-    refused({ ...state, version: 2 }, /kd_tree state: version 2 is not supported/);
+    refused({ ...state, version: STATE_VERSION + 1 }, new RegExp(`kd_tree state: version ${STATE_VERSION + 1} is not supported`));
+    // version 1 trees had no split dimensions
+    refused({ ...state, version: 1 }, new RegExp(`kd_tree state: version 1 is not supported \\(this build reads version ${STATE_VERSION}\\)`));
     refused(null, /index state must be an object/);
   });
 
@@ -153,6 +155,16 @@ describe("index state", () => {
     const bounds = a.nodeBounds.slice();
     bounds[0] = 100;
     refused(edit(state, {}, { nodeBounds: bounds }), /node 0's box has its lower bound above its upper bound in column 0/);
+    // the traversal reads the children's bounds in the split dimension
+    const dims = a.splitDim.slice();
+    dims[0] = 3;
+    refused(edit(state, {}, { splitDim: dims }), /splitDim\[0\] is 3, expected a column in \[0, 3\)/);
+    dims[0] = 0;
+    dims[dims.length - 1] = 0;
+    refused(edit(state, {}, { splitDim: dims }), new RegExp(`splitDim\\[${dims.length - 1}\\] is 0, expected -1 \\(a leaf\\)`));
+    const { splitDim: _, ...noSplits } = a;
+    refused({ ...state, arrays: noSplits }, /array splitDim is missing/);
+    refused(edit(BallTree.build(X).state(), {}, { splitDim: new Int32Array(3) }), /array splitDim has 3 values, expected 0/);
   });
 
   it("refuses brute-force and prefilter states that do not fit together", () => {
