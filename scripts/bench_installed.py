@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -60,12 +61,20 @@ def run(python: Path, code: str, env: dict[str, str]) -> str:
     return done.stdout.strip().splitlines()[-1]
 
 
+def pins(folder: Path) -> str:
+    """A pip constraints file with the versions of packages/python/requirements.txt (extras dropped: constraints take none)."""
+    lines = (ROOT / "packages/python/requirements.txt").read_text().splitlines()
+    path = folder / "constraints.txt"
+    path.write_text("".join(re.sub(r"\[[^\]]*\]", "", line) + "\n" for line in lines))
+    return str(path)
+
+
 def install(base: Path, *options: str) -> float:
     """Seconds to pip install the wheel (dependencies pinned as in the repository's .venv) into a new venv."""
     subprocess.run([sys.executable, "-m", "venv", str(base)], check=True)
     t = time.perf_counter()
     subprocess.run([str(base / "bin/python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(WHEEL),
-                    "-c", str(ROOT / "packages/python/requirements.txt"), *options], check=True)
+                    "-c", pins(base.parent), *options], check=True)
     return time.perf_counter() - t
 
 
@@ -81,7 +90,7 @@ def main() -> None:
             print(f"install from PyPI, pip cache off: {install(work / 'cold', '--no-cache-dir'):.1f} s")
         wheelhouse = work / "wheelhouse"
         subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "-d", str(wheelhouse),
-                        str(WHEEL), "-c", str(ROOT / "packages/python/requirements.txt")], check=True)
+                        str(WHEEL), "-c", pins(work)], check=True)
         venv = work / "venv"
         print(f"install from a local folder of the wheels (--no-index): {install(venv, '--no-index', '--find-links', str(wheelhouse)):.1f} s")
         size = sum(f.stat().st_size for f in venv.rglob("*") if f.is_file() and not f.is_symlink())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -72,6 +73,14 @@ class Venv:
         return subprocess.run([self.python, "-c", code], cwd=cwd, env=clean_env(**env), capture_output=True, text=True, timeout=600)
 
 
+def pins(folder: Path) -> Path:
+    """A pip constraints file with the versions of packages/python/requirements.txt (extras dropped: constraints take none)."""
+    lines = (ROOT / "packages/python/requirements.txt").read_text().splitlines()
+    path = folder / "constraints.txt"
+    path.write_text("".join(re.sub(r"\[[^\]]*\]", "", line) + "\n" for line in lines))
+    return path
+
+
 @pytest.fixture(scope="session")
 def venv(wheel: Path):
     """A fresh venv in the system temp dir with the wheel and its dependencies (versions as the repository's .venv)."""
@@ -80,7 +89,7 @@ def venv(wheel: Path):
     try:
         run_ok([sys.executable, "-m", "venv", base / "venv"])
         run_ok([base / "venv/bin/python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                wheel, "-c", ROOT / "packages/python/requirements.txt"], env=clean_env(), cwd=base)
+                wheel, "-c", pins(base)], env=clean_env(), cwd=base)
         yield Venv(base / "venv")
     finally:
         shutil.rmtree(base, ignore_errors=True)
