@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 pnpm exec vitest run
 .venv/bin/python -m pytest packages/python/tests notebooks -q
 
-# --- installed packages (issue 14): dist/ by `pnpm package`; the wheel in a fresh venv with no node on PATH, the npm tarballs in a fresh folder ---
+# --- installed packages (issue 14): dist/ by `pnpm package`; the wheel in a fresh venv with no node on PATH and in Pyodide, the npm tarballs in a fresh folder ---
 pnpm package
 KNNKIT_DIST="$PWD/dist" .venv/bin/python -m pytest test/installed -q
 
