@@ -1,7 +1,7 @@
 /**
  * The engine contract: one table of operations and one table of bad inputs run
  * through both transports (the IPC bridge process, and Pyodide calling the
- * registered `knnkit_engine`); the answers and the error codes must be identical,
+ * Pyodide transport); the answers and the error codes must be identical,
  * and the answers equal what core computes directly.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
@@ -179,17 +179,18 @@ def run_table(table_json, transport):
                 ref, _, cut = value[1:].partition(":")
                 data = saved[int(ref)]
                 inputs["bytes"] = memoryview(data[: len(data) // 2] if cut == "half" else data)
-        answer = transport.call(step["op"], json.dumps(step.get("fields") or {}), inputs)
-        if not answer.ok:
-            answers.append({"ok": False, "code": answer.error.code, "message": answer.error.message})
+        parts = transport.call(step["op"], json.dumps(step.get("fields") or {}), inputs.get("X"), inputs.get("y"), inputs.get("bytes")).to_py(depth=1)
+        head = json.loads(parts[0])
+        if not head["ok"]:
+            answers.append({"ok": False, "code": head["error"]["code"], "message": head["error"]["message"]})
             continue
         arrays = {}
-        for name in answer.arrays.object_keys():
-            values = getattr(answer.arrays, name).to_py().tolist()
+        for (name, _shape), part in zip(head["arrays"], parts[1:]):
+            values = part.to_py().tolist()
             arrays[name] = values
             if name == "bytes":
                 saved[at] = bytes(values)
-        answers.append({"ok": True, "result": json.loads(answer.result), "arrays": arrays})
+        answers.append({"ok": True, "result": head["result"], "arrays": arrays})
     return json.dumps(answers)
 `;
 

@@ -16,7 +16,8 @@ const startup = performance.now() - t0;
 const py = host.pyodide;
 const out = JSON.parse(
   py.runPython(`
-import array, json, time, statistics, knnkit, knnkit_engine
+import array, json, time, statistics, knnkit
+from knnkit._backend.pyodide import transport
 rows, cols = 100_000, 32
 data = array.array("d", (float(i % 997) / 997 for i in range(rows * cols)))
 Q = memoryview(data).cast("B").cast("d", [rows, cols])
@@ -28,7 +29,7 @@ for _ in range(300):
 echo = []
 for _ in range(5):
     t = time.perf_counter()
-    back = knnkit_engine.call("echo", "{}", {"X": Q}).arrays.X.to_memoryview()
+    back = transport().call("echo", "{}", Q).to_py(depth=1)[1].to_memoryview()
     echo.append(time.perf_counter() - t)
 assert back.nbytes == Q.nbytes
 query = []

@@ -1,10 +1,9 @@
 /**
  * The Pyodide transport: what Pyodide's Python calls as the engine. One
- * function, `call(op, fieldsJson, inputs)`, reads Python's arrays through the
- * buffer protocol (`getBuffer()` hands JavaScript a typed-array view on the
- * WebAssembly heap), runs the Engine and answers `{ ok, result (JSON), arrays,
- * shapes }` or `{ ok: false, error: { code, message } }`, the same answer as
- * the IPC bridge's. No Node API here: it is bundled into the Python package
+ * function, `call(op, fieldsJson, X, y, bytes)`, reads Python's arrays through
+ * the buffer protocol (`getBuffer()` hands JavaScript a typed-array view on the
+ * WebAssembly heap), runs the Engine and answers what the IPC bridge answers:
+ * the result or an error code and message, and the answer's arrays. No Node API here: it is bundled into the Python package
  * (knnkit/_engine/knnkit-pyodide.js) and evaluated in Pyodide's JavaScript
  * context, in Node or in a browser.
  *
@@ -29,22 +28,16 @@ interface PyProxy {
   toJs(): unknown;
 }
 
-interface PyDictProxy {
-  has(key: string): boolean;
-  get(key: string): PyProxy;
-}
-
 type OutArray = Float64Array | Float32Array | Int32Array | Uint8Array;
 
-export interface PyodideAnswer {
-  ok: boolean;
-  result?: string;
-  arrays?: Record<string, OutArray>;
-  shapes?: Record<string, number[]>;
-  error?: { code: string; message: string };
-}
+/** An answer's first element: JSON of { ok, result, arrays: [[name, shape or null], ...] } or { ok: false, error: { code, message } }. */
+export type PyodideAnswer = [string, ...OutArray[]];
 
-/** The engine as Pyodide's Python sees it: one call, buffers in, typed arrays out. */
+/**
+ * The engine as Pyodide's Python sees it: `call(op, fieldsJson, X, y, bytes)`,
+ * buffers in (absent inputs are undefined), and one array out: the JSON head,
+ * then the answer's typed arrays in the head's order (few crossings per call).
+ */
 export class PyodideTransport {
   /** One thread: Pyodide's Python waits synchronously, and the bundle carries no worker script. */
   readonly engine = new Engine({ maxWorkers: 1 });
@@ -53,41 +46,33 @@ export class PyodideTransport {
 
   constructor(private readonly heap: () => ArrayBufferLike) {}
 
-  call(op: string, fieldsJson: string, inputs: PyDictProxy | null): PyodideAnswer {
+  call(op: string, fieldsJson: string, X?: PyProxy, y?: PyProxy, bytes?: PyProxy): PyodideAnswer {
     const views: BufferView[] = [];
     try {
       const fields = JSON.parse(fieldsJson) as Record<string, unknown>;
-      const decoded = this.decode(inputs, retainsInputs(op), views);
+      const decoded: EngineInputs = {};
+      if (X) decoded.X = this.matrix(X, retainsInputs(op), views);
+      if (y) decoded.y = y.type === "list" ? (y.toJs() as unknown[]).map(String) : Float64Array.from(this.buffer(y, views) as Float64Array);
+      if (bytes) decoded.bytes = new Uint8Array(this.buffer(bytes, views) as Uint8Array).slice();
       const { result, arrays } = this.engine.call(op, fields, decoded);
-      const out: Record<string, OutArray> = {};
-      const shapes: Record<string, number[]> = {};
+      const names: [string, number[] | null][] = [];
+      const out: OutArray[] = [];
       for (const [name, a] of Object.entries(arrays)) {
-        if (ArrayBuffer.isView(a)) out[name] = a;
-        else {
+        if (ArrayBuffer.isView(a)) {
+          names.push([name, null]);
+          out.push(a);
+        } else {
           const m = a as Matrix;
-          out[name] = m.data;
-          shapes[name] = [m.rows, m.cols];
+          names.push([name, [m.rows, m.cols]]);
+          out.push(m.data);
         }
       }
-      return { ok: true, result: JSON.stringify(result), arrays: out, shapes };
+      return [JSON.stringify({ ok: true, result, arrays: names }), ...out];
     } catch (e) {
-      return { ok: false, error: { code: errorCode(e), message: e instanceof Error ? e.message : String(e) } };
+      return [JSON.stringify({ ok: false, error: { code: errorCode(e), message: e instanceof Error ? e.message : String(e) } })];
     } finally {
       for (const v of views) v.release();
     }
-  }
-
-  private decode(inputs: PyDictProxy | null, copy: boolean, views: BufferView[]): EngineInputs {
-    const decoded: EngineInputs = {};
-    if (!inputs) return decoded;
-    if (inputs.has("X")) decoded.X = this.matrix(inputs.get("X"), copy, views);
-    if (inputs.has("y")) {
-      const y = inputs.get("y");
-      if (y.type === "list") decoded.y = (y.toJs() as unknown[]).map(String);
-      else decoded.y = Float64Array.from(this.buffer(y, views) as Float64Array);
-    }
-    if (inputs.has("bytes")) decoded.bytes = new Uint8Array(this.buffer(inputs.get("bytes"), views) as Uint8Array).slice();
-    return decoded;
   }
 
   private buffer(proxy: PyProxy, views: BufferView[]): ArrayBufferView {

@@ -4,7 +4,9 @@ The engine is the bundle shipped inside this package (knnkit/_engine/knnkit-pyod
 evaluated once in Pyodide's JavaScript runtime, in Node or in a browser: no host
 has to register anything. Inputs cross by the buffer protocol (numpy arrays,
 memoryviews, array.array) and string labels as a list; JavaScript reads query
-rows in place from the WebAssembly heap. Results are copied into Python memory.
+rows in place from the WebAssembly heap. An answer is one JavaScript array (a
+JSON head, then the typed arrays), so a call crosses the language boundary a few
+times only. Results are copied into Python memory.
 """
 
 from __future__ import annotations
@@ -51,9 +53,11 @@ class PyodideBackend:
     current_generation = 1
 
     def call(self, op, inputs=None, **fields):
-        answer = transport().call(op, json.dumps(encode_fields(fields)), inputs or None)
-        if not answer.ok:
-            raise engine_exception(answer.error.code, answer.error.message)
-        shapes = answer.shapes.to_py() if answer.shapes else {}
-        arrays = {name: _array(getattr(answer.arrays, name), shapes.get(name)) for name in answer.arrays.object_keys()}
-        return json.loads(answer.result), arrays
+        inputs = inputs or {}
+        answer = transport().call(op, json.dumps(encode_fields(fields)), inputs.get("X"), inputs.get("y"), inputs.get("bytes"))
+        parts = answer.to_py(depth=1)
+        head = json.loads(parts[0])
+        if not head["ok"]:
+            raise engine_exception(head["error"]["code"], head["error"]["message"])
+        arrays = {name: _array(part, shape) for (name, shape), part in zip(head["arrays"], parts[1:])}
+        return head["result"], arrays
