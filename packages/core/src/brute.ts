@@ -1,9 +1,8 @@
-import { NeighborHeap } from "./heap.js";
 import type { RaggedBuilder } from "./results.js";
 import { KnnIndex } from "./index-base.js";
 import { toMatrix, type FloatArray, type Matrix, type MatrixLike } from "./matrix.js";
 import { checkCategoricalCodes, checkCategoricalFeatures } from "./mixed-metric.js";
-import { MetricKind, metricState, reducedToDistance, resolveMetric, rowNorms, type Metric, type MetricOptions } from "./metrics.js";
+import { MetricKind, metricState, resolveMetric, rowNorms, type Metric, type MetricOptions } from "./metrics.js";
 import type { KernelChoice, KernelPrecision } from "./kernels/blocked.js";
 import { identityIndex } from "./scan.js";
 import { RowScanner, checkKernelChoice } from "./scanner.js";
@@ -130,19 +129,7 @@ export class BruteForce extends KnnIndex {
       }
       return;
     }
-    const heap = new NeighborHeap(k);
-    const { dist, idx } = heap;
-    const identity = identityIndex(this.rows);
-    for (let qi = from; qi < to; qi++) {
-      heap.reset();
-      this.scanner.setQuery(q, qi * this.cols);
-      this.scanner.scanRange(0, this.rows, heap, identity);
-      heap.sortAscending();
-      for (let j = 0; j < k; j++) {
-        outIdx[qi * k + j] = idx[j];
-        outDist[qi * k + j] = reducedToDistance(this.metric, dist[j]);
-      }
-    }
+    this.scanner.knnAllRows(q, from, to, k, identityIndex(this.rows), outIdx, outDist);
   }
 
   radiusRange(q: FloatArray, rr: number, from: number, to: number, out: RaggedBuilder, countOnly: boolean): void {
