@@ -55,8 +55,13 @@ function copyTree(py: PyodideLike, from: string, to: string): void {
 export async function loadKnnkitPyodide(options: PyodideHostOptions): Promise<KnnkitPyodide> {
   if (!options.wheel === !options.packageDir) throw new Error("loadKnnkitPyodide needs exactly one of wheel or packageDir");
   const require = createRequire(import.meta.url);
+  let indexURL: string;
+  try {
+    indexURL = dirname(require.resolve("pyodide/package.json")) + "/";
+  } catch {
+    throw new Error("the Pyodide host needs the pyodide package, an optional peer dependency of @knnkit/interop: npm install pyodide");
+  }
   const { loadPyodide } = (await import("pyodide")) as unknown as { loadPyodide: (o: object) => Promise<PyodideLike> };
-  const indexURL = dirname(require.resolve("pyodide/package.json")) + "/";
   const py = await loadPyodide({ indexURL, stdout: () => undefined, stderr: () => undefined });
   const wheels = options.wheelDir ? safeList(options.wheelDir).filter((f) => f.endsWith(".whl")) : [];
   if (wheels.length > 0) {
