@@ -42,8 +42,9 @@ export interface TreeOptions extends MetricOptions {
   workers?: number | "auto";
 }
 
+/** Nodes of the complete tree over `rows` rows: each leaf holds at most leafSize rows (more than leafSize/2), and none is empty. */
 export function treeNodeCount(rows: number, leafSize: number): number {
-  const levels = 1 + Math.floor(Math.log2(Math.max(1, (rows - 1) / leafSize)));
+  const levels = 1 + Math.min(Math.max(0, Math.ceil(Math.log2(rows / leafSize))), Math.floor(Math.log2(rows)));
   return 2 ** levels - 1;
 }
 

@@ -128,6 +128,10 @@ describe("degenerate data", () => {
     ["one row", matrixView(new Float64Array([1, 2, 3]), 1, 3)],
     ["constant columns", matrixView(new Float64Array(60).fill(4), 20, 3)],
     ["identical rows", matrixView(Float64Array.from({ length: 50 }, (_, i) => i % 2), 25, 2)],
+    ["one distinct value per column", matrixView(Float64Array.from({ length: 90 }, (_, i) => [1, -2, 7][i % 3]), 30, 3)],
+    ["a constant column beside a varying one", matrixView(Float64Array.from({ length: 80 }, (_, i) => (i % 2 === 0 ? 3 : Math.floor(i / 8))), 40, 2)],
+    // selects over long runs of equal values (the sampled pivot path)
+    ["1,500 equal rows", matrixView(new Float64Array(3000).fill(0.25), 1500, 2)],
   ];
   for (const [name, X] of cases) {
     it(`${name}: k = rows, every tree equals brute force`, () => {
