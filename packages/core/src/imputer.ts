@@ -2,10 +2,11 @@
  * KNNImputer (scikit-learn's): each missing value is the (weighted) mean of
  * that column over the k nearest training rows that have the column, by the
  * nan_euclidean distance sqrt(n_features / n_present · Σ_present (x − y)²)
- * over the coordinates present in both rows. No distance matrix is built: a
- * receiving row scans every training row once, keeping per missing column the
- * k nearest donors (ties to the smaller row index), so memory stays the data,
- * the output and k entries per column; rows run in chunks on worker threads.
+ * over the coordinates present in both rows. No distance matrix is built:
+ * groups of receiving rows scan the training rows block by block (a block stays
+ * in cache for the whole group), keeping per missing column the k nearest donors
+ * (ties to the smaller row index), so memory stays the data, the output and k
+ * entries per column; chunks of rows run on worker threads.
  *
  * Arrays: `filled` the training rows with missing values as 0; `present` 1 where
  * a training value is present, else 0 (both rows × cols, row-major).
@@ -39,97 +40,164 @@ export interface ImputeTask {
   /** 1 for a column with at least one present training value. */
   valid: Uint8Array;
   colMean: Float64Array;
+  /** Variance of each column's present values (orders the coordinates, see imputeRows). */
+  colVar: Float64Array;
   k: number;
   distance: boolean;
   /** The receiving rows, missing entries as NaN; imputed in place. */
   out: Float64Array;
 }
 
+/** Receiving rows per group, and training rows per block: a group scans one block while it stays in cache. */
+const GROUP = 32;
+const BLOCK = 1024;
+
 /** Imputes receiving rows [from, to) of task.out in place. */
 export function imputeRows(task: ImputeTask, from: number, to: number): void {
-  const { filled, present, rows, cols, valid, colMean, k, out } = task;
-  const pc = new Int32Array(cols);
-  const xv = new Float64Array(cols);
-  const need = new Int32Array(cols);
-  const bestD = new Float64Array(cols * k);
-  const bestI = new Int32Array(cols * k);
-  const size = new Int32Array(cols);
+  const { cols, k } = task;
+  const state: GroupState = {
+    np: new Int32Array(GROUP),
+    nn: new Int32Array(GROUP),
+    pc: new Int32Array(GROUP * cols),
+    xv: new Float64Array(GROUP * cols),
+    need: new Int32Array(GROUP * cols),
+    size: new Int32Array(GROUP * cols),
+    bestD: new Float64Array(GROUP * cols * k),
+    bestI: new Int32Array(GROUP * cols * k),
+    sLimit: new Float64Array(GROUP),
+    gain: new Float64Array(cols),
+  };
+  for (let g = from; g < to; g += GROUP) imputeGroup(task, state, g, Math.min(to, g + GROUP));
+}
+
+interface GroupState {
+  /** Per receiving row of the group: its present coordinates (pc, values xv, np of them), its columns to impute (need, nn). */
+  np: Int32Array;
+  nn: Int32Array;
+  pc: Int32Array;
+  xv: Float64Array;
+  need: Int32Array;
+  /** Per row and column to impute: the k nearest donors so far, sorted by (distance², row). */
+  size: Int32Array;
+  bestD: Float64Array;
+  bestI: Int32Array;
+  /** A partial sum above sLimit cannot reach any of the row's k nearest: d² >= partial · cols / np (fewer shared coordinates only raise it). */
+  sLimit: Float64Array;
+  gain: Float64Array;
+}
+
+function imputeGroup(task: ImputeTask, st: GroupState, from: number, to: number): void {
+  const { filled, present, rows, cols, valid, colMean, colVar, k, out } = task;
+  const { np: npA, nn: nnA, pc, xv, need, size, bestD, bestI, sLimit, gain } = st;
   for (let r = from; r < to; r++) {
+    const g = r - from;
     const base = r * cols;
+    const o = g * cols;
     let np = 0;
     let nn = 0;
     for (let j = 0; j < cols; j++) {
       const v = out[base + j];
       if (v === v) {
-        pc[np] = j;
-        xv[np++] = v;
-      } else if (valid[j]) need[nn++] = j;
+        pc[o + np] = j;
+        xv[o + np++] = v;
+      } else if (valid[j]) need[o + nn++] = j;
     }
-    if (nn === 0) continue;
-    size.fill(0, 0, nn);
-    // a partial sum above sLimit cannot reach any column's k nearest: d² >= partial · cols / np (fewer shared coordinates only raise it)
-    let sLimit = Infinity;
-    for (let y = 0; y < rows; y++) {
-      const yb = y * cols;
-      let s = 0;
-      let c = 0;
-      let t = 0;
-      while (t < np) {
-        const end = Math.min(np, t + 4);
-        for (; t < end; t++) {
-          const j = yb + pc[t];
-          const p = present[j];
-          const diff = xv[t] - filled[j];
-          s += diff * diff * p;
-          c += p;
-        }
-        if (s > sLimit) break;
+    // coordinates with the largest expected (x − y)² first, so that partial sums pass sLimit sooner
+    for (let t = 0; t < np; t++) gain[t] = (xv[o + t] - colMean[pc[o + t]]) ** 2 + colVar[pc[o + t]];
+    for (let t = 1; t < np; t++) {
+      const gt = gain[t];
+      const c = pc[o + t];
+      const v = xv[o + t];
+      let u = t;
+      for (; u > 0 && gain[u - 1] < gt; u--) {
+        gain[u] = gain[u - 1];
+        pc[o + u] = pc[o + u - 1];
+        xv[o + u] = xv[o + u - 1];
       }
-      if (t < np || c === 0) continue; // abandoned, or no shared coordinate (a NaN distance: never a donor with weight)
-      const d2 = (s * cols) / c;
-      let inserted = false;
-      for (let t = 0; t < nn; t++) {
-        if (present[yb + need[t]] === 0) continue;
-        const o = t * k;
-        let n = size[t];
-        if (n === k) {
-          if (!(d2 < bestD[o + k - 1])) continue;
-          n--;
-        } else size[t] = n + 1;
-        let pos = n;
-        while (pos > 0 && bestD[o + pos - 1] > d2) {
-          bestD[o + pos] = bestD[o + pos - 1];
-          bestI[o + pos] = bestI[o + pos - 1];
-          pos--;
-        }
-        bestD[o + pos] = d2;
-        bestI[o + pos] = y;
-        inserted = true;
-      }
-      if (inserted) {
-        let worst = 0;
-        for (let t = 0; t < nn && worst < Infinity; t++) worst = size[t] < k ? Infinity : Math.max(worst, bestD[t * k + k - 1]);
-        sLimit = (worst * np) / cols;
-      }
+      gain[u] = gt;
+      pc[o + u] = c;
+      xv[o + u] = v;
     }
-    for (let t = 0; t < nn; t++) {
-      const col = need[t];
-      const n = size[t];
+    npA[g] = np;
+    nnA[g] = nn;
+    size.fill(0, o, o + nn);
+    sLimit[g] = Infinity;
+  }
+  for (let b = 0; b < rows; b += BLOCK) {
+    const bEnd = Math.min(rows, b + BLOCK);
+    for (let g = 0; g < to - from; g++) {
+      const nn = nnA[g];
+      if (nn === 0) continue;
+      const np = npA[g];
+      const o = g * cols;
+      let limit = sLimit[g];
+      for (let y = b; y < bEnd; y++) {
+        const yb = y * cols;
+        let s = 0;
+        let c = 0;
+        let t = 0;
+        while (t < np) {
+          const end = Math.min(np, t + 4);
+          for (; t < end; t++) {
+            const j = yb + pc[o + t];
+            const p = present[j];
+            const diff = xv[o + t] - filled[j];
+            s += diff * diff * p;
+            c += p;
+          }
+          if (s > limit) break;
+        }
+        if (t < np || c === 0) continue; // abandoned, or no shared coordinate (a NaN distance: never a donor with weight)
+        const d2 = (s * cols) / c;
+        let inserted = false;
+        for (let u = 0; u < nn; u++) {
+          if (present[yb + need[o + u]] === 0) continue;
+          const h = (o + u) * k;
+          let n = size[o + u];
+          if (n === k) {
+            if (!(d2 < bestD[h + k - 1])) continue;
+            n--;
+          } else size[o + u] = n + 1;
+          let pos = n;
+          while (pos > 0 && bestD[h + pos - 1] > d2) {
+            bestD[h + pos] = bestD[h + pos - 1];
+            bestI[h + pos] = bestI[h + pos - 1];
+            pos--;
+          }
+          bestD[h + pos] = d2;
+          bestI[h + pos] = y;
+          inserted = true;
+        }
+        if (inserted) {
+          let worst = 0;
+          for (let u = 0; u < nn && worst < Infinity; u++) worst = size[o + u] < k ? Infinity : Math.max(worst, bestD[(o + u) * k + k - 1]);
+          limit = (worst * np) / cols;
+        }
+      }
+      sLimit[g] = limit;
+    }
+  }
+  for (let r = from; r < to; r++) {
+    const g = r - from;
+    const o = g * cols;
+    for (let u = 0; u < nnA[g]; u++) {
+      const col = need[o + u];
+      const n = size[o + u];
       if (n === 0) {
-        out[base + col] = colMean[col];
+        out[r * cols + col] = colMean[col];
         continue;
       }
-      const o = t * k;
+      const h = (o + u) * k;
       let zero = false;
-      if (task.distance) for (let i = 0; i < n; i++) if (bestD[o + i] === 0) zero = true;
+      if (task.distance) for (let i = 0; i < n; i++) if (bestD[h + i] === 0) zero = true;
       let num = 0;
       let den = 0;
       for (let i = 0; i < n; i++) {
-        const w = !task.distance ? 1 : zero ? (bestD[o + i] === 0 ? 1 : 0) : 1 / Math.sqrt(bestD[o + i]);
-        num += w * filled[bestI[o + i] * cols + col];
+        const w = !task.distance ? 1 : zero ? (bestD[h + i] === 0 ? 1 : 0) : 1 / Math.sqrt(bestD[h + i]);
+        num += w * filled[bestI[h + i] * cols + col];
         den += w;
       }
-      out[base + col] = num / den;
+      out[r * cols + col] = num / den;
     }
   }
 }
@@ -195,6 +263,7 @@ export class KNNImputer {
     const present = allocShared(Float64Array, rows * cols);
     const valid = allocShared(Uint8Array, cols);
     const colMean = allocShared(Float64Array, cols);
+    const colVar = allocShared(Float64Array, cols);
     const counts = new Float64Array(cols);
     for (let i = 0; i < rows * cols; i++) {
       const v = m.data[i];
@@ -211,7 +280,9 @@ export class KNNImputer {
       colMean[j] = counts[j] > 0 ? colMean[j] / counts[j] : NaN;
       if (counts[j] < rows) missing.push(j);
     }
-    this.fitted = { filled, present, rows, cols, valid, colMean };
+    for (let i = 0; i < rows * cols; i++) if (present[i]) colVar[i % cols] += (filled[i] - colMean[i % cols]) ** 2;
+    for (let j = 0; j < cols; j++) colVar[j] = counts[j] > 0 ? colVar[j] / counts[j] : 0;
+    this.fitted = { filled, present, rows, cols, valid, colMean, colVar };
     this.missingFeatures = Int32Array.from(missing);
     return this;
   }
