@@ -9,10 +9,11 @@ from __future__ import annotations
 from . import _arrays as arr
 from ._backend import default_backend
 from ._base import BaseEstimator, ClassifierMixin, RegressorMixin, fit_input, fitted_remote, query_input
+from ._display import FittedDisplay
 from ._remote import Remote
 
 
-class _Neighbors(BaseEstimator):
+class _Neighbors(FittedDisplay, BaseEstimator):
     _kind = ""
 
     def _fit(self, X, y=None):

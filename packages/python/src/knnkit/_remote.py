@@ -6,6 +6,7 @@ from its recipe: the fit inputs, or saved bytes after unpickling.
 
 from __future__ import annotations
 
+import time
 import weakref
 
 from ._backend import get_backend
@@ -31,6 +32,7 @@ class Remote:
         self.handle = None
         self.generation = None
         self.info: dict = {}
+        self.fit_seconds: float | None = None  # the fit call as the client saw it (None after a load)
         self._build()
 
     @property
@@ -43,7 +45,9 @@ class Remote:
             info, _ = backend.call("load", {"bytes": self.saved})
         else:
             inputs = {"X": self.X} if self.y is None else {"X": self.X, "y": self.y}
+            start = time.perf_counter()
             info, _ = backend.call("fit", inputs, kind=self.kind, params=self.params)
+            self.fit_seconds = time.perf_counter() - start
         self.info = info
         self.handle = info["handle"]
         self.generation = backend.generation

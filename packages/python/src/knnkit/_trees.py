@@ -5,10 +5,11 @@ from __future__ import annotations
 from . import _arrays as arr
 from ._arrays import as_matrix
 from ._backend import default_backend
+from ._display import FittedDisplay
 from ._remote import Remote
 
 
-class _Tree:
+class _Tree(FittedDisplay):
     _kind = ""
 
     def __init__(self, X, leaf_size=40, metric="minkowski", **kwargs):
