@@ -4,7 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 pnpm exec vitest run
-.venv/bin/python -m pytest packages/python/tests notebooks -q
+.venv/bin/python -m pytest packages/python/tests -q
+.venv/bin/python -m pytest notebooks -q
 
 # --- installed packages (issue 14): dist/ by `pnpm package`; the wheel in a fresh venv with no node on PATH and in Pyodide, the npm tarballs in a fresh folder ---
 pnpm package

@@ -5,25 +5,3 @@ import pytest
 @pytest.fixture
 def rng():
     return np.random.default_rng(20261123)
-
-
-def alive(pid: int) -> bool:
-    """Whether the process exists and is not a zombie (an orphan's zombie may wait for a lazy init)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return state != "Z"
-
-
-def wait_until(predicate, timeout: float = 30.0) -> bool:
-    """Polls `predicate` until it holds or `timeout` (generous, seconds) passes."""
-    import time
-
-    end = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > end:
-            return False
-        time.sleep(0.02)
-    return True

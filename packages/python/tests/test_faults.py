@@ -13,7 +13,7 @@ import textwrap
 
 import numpy as np
 import pytest
-from conftest import alive, wait_until
+from processes import alive, wait_until
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import neighbors
 
