@@ -169,22 +169,13 @@ export abstract class BinaryTree extends KnnIndex {
   radiusRange(q: FloatArray, rr: number, from: number, to: number, out: RaggedBuilder, countOnly: boolean): void {
     const { idxArray, nodeStart, nodeEnd, isLeaf } = this.a;
     const d = this.cols;
-    const metric = this.metric;
+    const scanner = this.scanner;
     const kd = this.kdSearch();
     const lowerBound = kd ? null : this.lowerBoundFn(q);
     let qo = 0;
     let count = 0;
-    let dist = new Float64Array(0);
     const leaf = (start: number, end: number): void => {
-      if (dist.length < end - start) dist = new Float64Array(end - start);
-      this.scanner.reducedRows(q, qo, null, start, end, dist);
-      for (let pos = start; pos < end; pos++) {
-        const r = dist[pos - start];
-        if (r <= rr) {
-          if (countOnly) count++;
-          else out.push(idxArray[pos], reducedToDistance(metric, r));
-        }
-      }
+      count += scanner.within(q, qo, null, start, end, rr, idxArray, out, countOnly);
     };
     const visit = (node: number): void => {
       if ((lowerBound as (qo: number, node: number) => number)(qo, node) > rr) return;
