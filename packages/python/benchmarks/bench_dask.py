@@ -5,7 +5,9 @@ than one worker's memory_limit (each worker holds only its shards).
     .venv/bin/python packages/python/benchmarks/bench_dask.py big [--rows 40000000] [--cols 8] [--memory-limit 1.5GB]
 
 Data is generated on the workers (dask.array.random), so the reference set never exists on the client.
-Memory: the peak resident set (VmHWM) of each worker process and of its knnkit engine (Node) process.
+Memory: the resident set, peak (VmHWM) and at the end (VmRSS), of each worker process and of its knnkit engine (Node) process.
+CPU: seconds of CPU (user + system) per query batch of each worker process and its engine; on a shared machine
+queries / (the busiest worker's CPU seconds) is the rate the workers would reach with a core each.
 Prints one JSON object per configuration.
 """
 
@@ -25,20 +27,39 @@ import knnkit.dask as kd
 
 
 def _peak_rss() -> dict:
-    """This worker's and its engine's peak resident set, in MiB."""
+    """This worker's and its engine's resident set, peak (VmHWM) and now (VmRSS), in MiB."""
     from knnkit._bridge import client
 
-    def hwm(pid):
+    def status(pid):
         with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-        return None
+            fields = dict(line.split(":", 1) for line in f)
+        return {"peak": round(int(fields["VmHWM"].split()[0]) / 1024), "now": round(int(fields["VmRSS"].split()[0]) / 1024)}
 
     import os
 
     engine = client().pid
-    return {"worker_mib": hwm(os.getpid()), "engine_mib": hwm(engine) if engine else None}
+    return {"worker_mib": status(os.getpid()), "engine_mib": status(engine) if engine else None}
+
+
+def _cpu_s() -> dict:
+    """CPU seconds (user + system) used so far by this worker process and by its knnkit engine."""
+    import os
+
+    from knnkit._bridge import client
+
+    def cpu(pid):
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    engine = client().pid
+    return {"worker": cpu(os.getpid()), "engine": cpu(engine) if engine else 0.0}
+
+
+def _cpu_per_repeat(before: dict, after: dict, repeats: int) -> dict:
+    return {
+        w: {p: round((after[w][p] - before[w][p]) / repeats, 2) for p in ("worker", "engine")} for w in after
+    }
 
 
 def _cluster(n, memory_limit):
@@ -55,16 +76,20 @@ def throughput(args) -> None:
             nn = kd.NearestNeighbors(n_neighbors=args.k, algorithm=args.algorithm).fit(X)
             fit_s = time.perf_counter() - t
             times = []
+            before = client.run(_cpu_s)
             for _ in range(args.repeats):
                 t = time.perf_counter()
                 dist, ind = dask.compute(*nn.kneighbors(Q))
                 times.append(time.perf_counter() - t)
+            cpu = _cpu_per_repeat(before, client.run(_cpu_s), args.repeats)
             assert ind.shape == (args.queries, args.k) and (np.diff(dist, axis=1) >= 0).all()
             median = statistics.median(times)
+            busiest = max(c["worker"] + c["engine"] for c in cpu.values())
             print(json.dumps({
                 "config": "throughput", "workers": n, "rows": args.rows, "cols": args.cols, "queries": args.queries,
                 "k": args.k, "algorithm": args.algorithm, "shards": len(nn.shards_), "fit_s": round(fit_s, 2),
                 "query_s": [round(x, 2) for x in times], "queries_per_s": round(args.queries / median, 1),
+                "cpu_s_per_query_batch": cpu, "queries_per_cpu_s_of_busiest_worker": round(args.queries / busiest, 1),
                 "memory": client.run(_peak_rss),
             }), flush=True)
 

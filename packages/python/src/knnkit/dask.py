@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+import dask
 import dask.array as da
 import distributed
 
@@ -158,6 +159,8 @@ def _shards(model: str, described: list[tuple[int, int, int]], address: str) -> 
 
 def _anchor(model: str, described: list[tuple[int, int, int]], address: str) -> str:
     """Succeeds where the shards are; recomputed elsewhere after their worker died, it raises."""
+    if _here() != address and address in distributed.get_client().scheduler_info()["workers"]:
+        raise distributed.Reschedule()  # stolen from a live worker (its restriction is loose): back there
     _shards(model, described, address)
     return address
 
@@ -376,18 +379,20 @@ class _DaskNeighbors(BaseEstimator):
             y = self._target(y, X)
         params = {k: v for k, v in self.get_params(deep=False).items() if k != "weights"}
         model = uuid.uuid4().hex
-        x_blocks = client.compute(list(X.to_delayed().ravel()))
-        y_blocks = client.compute(list(y.to_delayed().ravel())) if y is not None else [None] * len(x_blocks)
+        # one graph: a chunk is an intermediate result, released once its shard is fitted
+        x_blocks = X.to_delayed().ravel()
+        y_blocks = y.to_delayed().ravel() if y is not None else [None] * len(x_blocks)
         offsets = np.concatenate([[0], np.cumsum(X.chunks[0])]).tolist()
-        fits = [
-            client.submit(_fit_shard, model, i, offsets[i], xb, yb, params, self._kind, key=f"knnkit-fit-{model}-{i}")
+        fit = dask.delayed(_fit_shard, pure=False)
+        fits = client.compute([
+            fit(model, i, offsets[i], xb, yb, params, self._kind, dask_key_name=f"knnkit-fit-{model}-{i}")
             for i, (xb, yb) in enumerate(zip(x_blocks, y_blocks))
             if X.chunks[0][i] > 0
-        ]
+        ])
         try:
             distributed.wait(fits)  # all of them, so that a failed fit leaves no shard registered after the release
             shards = client.gather(fits)
-            del fits, x_blocks, y_blocks  # nothing recomputes a shard behind the anchors' back
+            del fits  # nothing recomputes a shard behind the anchors' back
             by_worker: dict[str, list] = {}
             for s in shards:
                 by_worker.setdefault(s["worker"], []).append((s["number"], s["offset"], s["rows"]))
