@@ -52,6 +52,104 @@ function weightsOf(weights: Weights, r: Ragged, i: number): Float64Array {
   return w;
 }
 
+/**
+ * Per output, the weighted class votes of each row's neighbours, normalised per
+ * row (a row without votes stays 0, or 1 for its output's outlier code when >= 0).
+ */
+function voteProbabilities(r: Ragged, weights: Weights, outputs: EncodedOutput[], outlierCodes: number[]): Probabilities[] {
+  const w = Array.from({ length: r.rows }, (_, i) => weightsOf(weights, r, i));
+  return outputs.map((o, k) => {
+    const c = o.classes.length;
+    const data = new Float64Array(r.rows * c);
+    for (let i = 0; i < r.rows; i++) {
+      const from = r.offsets[i];
+      for (let j = from; j < r.offsets[i + 1]; j++) data[i * c + o.codes[r.indices[j]]] += w[i][j - from];
+      if (from === r.offsets[i + 1] && outlierCodes[k] >= 0) data[i * c + outlierCodes[k]] = 1;
+      let total = 0;
+      for (let j = 0; j < c; j++) total += data[i * c + j];
+      if (total === 0) total = 1;
+      for (let j = 0; j < c; j++) data[i * c + j] /= total;
+    }
+    return { data, rows: r.rows, cols: c };
+  });
+}
+
+/** Each row's most probable class (the first on ties), or `none` where every probability is 0. */
+function argmaxCodes(p: Probabilities, none: number): Int32Array {
+  const out = new Int32Array(p.rows);
+  for (let i = 0; i < p.rows; i++) {
+    let best = 0;
+    for (let j = 1; j < p.cols; j++) if (p.data[i * p.cols + j] > p.data[i * p.cols + best]) best = j;
+    out[i] = p.data[i * p.cols + best] === 0 ? none : best;
+  }
+  return out;
+}
+
+function knnRagged(res: { indices: Int32Array; distances: Float64Array; rows: number; k: number }): Ragged {
+  return { offsets: Int32Array.from({ length: res.rows + 1 }, (_, i) => i * res.k), indices: res.indices, distances: res.distances, rows: res.rows };
+}
+
+/** k-nearest-neighbours classification of several outputs (y as columns): one search, one vote per output. */
+export class KNeighborsMultiOutputClassifier {
+  readonly neighbors: NearestNeighbors;
+  readonly weights: Weights;
+  outputs: EncodedOutput[] = [];
+
+  constructor(options: NeighborsOptions & { weights?: Weights } = {}) {
+    const { weights, ...rest } = options;
+    this.weights = checkWeights(weights ?? "uniform");
+    this.neighbors = new NearestNeighbors(rest);
+  }
+
+  fit(X: MatrixLike, y: readonly ArrayLike<Label>[]): this {
+    const m = toMatrix(X, "X");
+    const outputs = targetColumns(y, m.rows).map(encodeLabels);
+    this.neighbors.fit(m);
+    this.outputs = outputs;
+    return this;
+  }
+
+  predictProbaOutputs(Q: MatrixLike): Probabilities[] {
+    if (this.outputs.length === 0) throw new NotFittedError("KNeighborsMultiOutputClassifier");
+    const r = knnRagged(this.neighbors.kneighbors(toMatrix(Q, "Q")));
+    return voteProbabilities(r, this.weights, this.outputs, this.outputs.map(() => -1));
+  }
+
+  predictCodes(Q: MatrixLike): Int32Array[] {
+    return this.predictProbaOutputs(Q).map((p) => argmaxCodes(p, 0));
+  }
+
+  predict(Q: MatrixLike): Label[][] {
+    return this.predictCodes(Q).map((codes, k) => Array.from(codes, (c) => this.outputs[k].classes[c]));
+  }
+}
+
+/** k-nearest-neighbours regression of several outputs (y as columns): rows × outputs predictions. */
+export class KNeighborsMultiOutputRegressor {
+  readonly neighbors: NearestNeighbors;
+  readonly weights: Weights;
+  values: Float64Array[] = [];
+
+  constructor(options: NeighborsOptions & { weights?: Weights } = {}) {
+    const { weights, ...rest } = options;
+    this.weights = checkWeights(weights ?? "uniform");
+    this.neighbors = new NearestNeighbors(rest);
+  }
+
+  fit(X: MatrixLike, y: readonly ArrayLike<number>[]): this {
+    const m = toMatrix(X, "X");
+    const values = targetColumns(y, m.rows).map((c) => finiteValues(c));
+    this.neighbors.fit(m);
+    this.values = values;
+    return this;
+  }
+
+  predict(Q: MatrixLike): Matrix {
+    if (this.values.length === 0) throw new NotFittedError("KNeighborsMultiOutputRegressor");
+    return weightedMeans(knnRagged(this.neighbors.kneighbors(toMatrix(Q, "Q"))), this.weights, this.values);
+  }
+}
+
 type ClassifierOptions = NeighborsOptions & { weights?: Weights; outlierLabel?: Label | "most_frequent" | null };
 
 /** Classification by a vote of the training rows within `radius` (scikit-learn's RadiusNeighborsClassifier). */
@@ -114,36 +212,12 @@ export class RadiusNeighborsClassifier {
         `no neighbours within the radius for query rows [${empty.slice(0, 10).join(", ")}${empty.length > 10 ? ", ..." : ""}]; use a larger radius, give an outlierLabel, or remove them`,
       );
     }
-    const weights = Array.from({ length: r.rows }, (_, i) => weightsOf(this.weights, r, i));
-    return this.outputs.map((o, k) => {
-      const c = o.classes.length;
-      const data = new Float64Array(r.rows * c);
-      const outlierCode = o.classes.indexOf(this.outlierLabels[k] as Label);
-      for (let i = 0; i < r.rows; i++) {
-        const from = r.offsets[i];
-        const w = weights[i];
-        for (let j = from; j < r.offsets[i + 1]; j++) data[i * c + o.codes[r.indices[j]]] += w[j - from];
-        if (from === r.offsets[i + 1] && outlierCode >= 0) data[i * c + outlierCode] = 1;
-        let total = 0;
-        for (let j = 0; j < c; j++) total += data[i * c + j];
-        if (total === 0) total = 1;
-        for (let j = 0; j < c; j++) data[i * c + j] /= total;
-      }
-      return { data, rows: r.rows, cols: c };
-    });
+    return voteProbabilities(r, this.weights, this.outputs, this.outputs.map((o, k) => o.classes.indexOf(this.outlierLabels[k] as Label)));
   }
 
   /** Per output, each row's most probable class code (-1 where every probability is 0: the outlier label, not a class). */
   predictCodes(Q: MatrixLike): Int32Array[] {
-    return this.predictProbaOutputs(Q).map((p, k) => {
-      const out = new Int32Array(p.rows);
-      for (let i = 0; i < p.rows; i++) {
-        let best = 0;
-        for (let j = 1; j < p.cols; j++) if (p.data[i * p.cols + j] > p.data[i * p.cols + best]) best = j;
-        out[i] = p.data[i * p.cols + best] === 0 ? this.outputs[k].classes.indexOf(this.outlierLabels[k] as Label) : best;
-      }
-      return out;
-    });
+    return this.predictProbaOutputs(Q).map((p, k) => argmaxCodes(p, this.outputs[k].classes.indexOf(this.outlierLabels[k] as Label)));
   }
 
   /** The predicted labels, one array per output. */

@@ -9,6 +9,8 @@
  */
 import {
   KNNImputer,
+  KNeighborsMultiOutputClassifier,
+  KNeighborsMultiOutputRegressor,
   KNeighborsTransformer,
   KnnInputError,
   LocalOutlierFactor,
@@ -26,6 +28,8 @@ import { EngineError, decodeNumber, type EngineAnswer, type EngineArray, type En
 export const MORE_KINDS = [
   "RadiusNeighborsClassifier",
   "RadiusNeighborsRegressor",
+  "KNeighborsMultiOutputClassifier",
+  "KNeighborsMultiOutputRegressor",
   "KNeighborsTransformer",
   "RadiusNeighborsTransformer",
   "LocalOutlierFactor",
@@ -36,6 +40,8 @@ export type MoreKind = (typeof MORE_KINDS)[number];
 export type MoreFitted =
   | RadiusNeighborsClassifier
   | RadiusNeighborsRegressor
+  | KNeighborsMultiOutputClassifier
+  | KNeighborsMultiOutputRegressor
   | KNeighborsTransformer
   | RadiusNeighborsTransformer
   | LocalOutlierFactor
@@ -55,6 +61,9 @@ const NEIGHBORS: Record<string, string> = {
 export const MORE_PARAMS: Record<MoreKind, Record<string, string>> = {
   RadiusNeighborsClassifier: { ...NEIGHBORS, radius: "radius", weights: "weights", outlier_label: "outlierLabel" },
   RadiusNeighborsRegressor: { ...NEIGHBORS, radius: "radius", weights: "weights" },
+  // KNeighborsClassifier/Regressor with a 2-D y (scikit-learn's parameters, prefilter knobs excepted)
+  KNeighborsMultiOutputClassifier: { ...NEIGHBORS, n_neighbors: "nNeighbors", weights: "weights" },
+  KNeighborsMultiOutputRegressor: { ...NEIGHBORS, n_neighbors: "nNeighbors", weights: "weights" },
   KNeighborsTransformer: { ...NEIGHBORS, n_neighbors: "nNeighbors", mode: "mode" },
   RadiusNeighborsTransformer: { ...NEIGHBORS, radius: "radius", mode: "mode" },
   LocalOutlierFactor: { ...NEIGHBORS, n_neighbors: "nNeighbors", contamination: "contamination", novelty: "" },
@@ -113,6 +122,14 @@ export function constructMore(
       const est = asParam(() => new RadiusNeighborsRegressor(options));
       return (X, y, fields) => est.fit(X, numeric(columns(needY(y), fields.outputs)));
     }
+    case "KNeighborsMultiOutputClassifier": {
+      const est = asParam(() => new KNeighborsMultiOutputClassifier(options));
+      return (X, y, fields) => est.fit(X, columns(needY(y), fields.outputs) as Label[][]);
+    }
+    case "KNeighborsMultiOutputRegressor": {
+      const est = asParam(() => new KNeighborsMultiOutputRegressor(options));
+      return (X, y, fields) => est.fit(X, numeric(columns(needY(y), fields.outputs)));
+    }
     case "KNeighborsTransformer": {
       const est = asParam(() => new KNeighborsTransformer(options));
       return (X) => est.fit(X);
@@ -147,6 +164,8 @@ export function kindOfMore(obj: object): MoreKind | null {
   for (const [kind, C] of [
     ["RadiusNeighborsClassifier", RadiusNeighborsClassifier],
     ["RadiusNeighborsRegressor", RadiusNeighborsRegressor],
+    ["KNeighborsMultiOutputClassifier", KNeighborsMultiOutputClassifier],
+    ["KNeighborsMultiOutputRegressor", KNeighborsMultiOutputRegressor],
     ["KNeighborsTransformer", KNeighborsTransformer],
     ["RadiusNeighborsTransformer", RadiusNeighborsTransformer],
     ["LocalOutlierFactor", LocalOutlierFactor],
@@ -172,7 +191,8 @@ export function describeMore(obj: MoreFitted): Record<string, unknown> {
   const nn = obj.neighbors;
   const base = { rows: nn.nSamplesFit, cols: nn.nFeaturesIn, algorithm: String(nn.fitAlgorithm), dtype: nn.fittedIndex.dtype };
   if (obj instanceof RadiusNeighborsClassifier) return { ...base, outputClasses: obj.outputs.map((o) => o.classes), outlierLabels: obj.outlierLabels };
-  if (obj instanceof RadiusNeighborsRegressor) return { ...base, outputs: obj.values.length };
+  if (obj instanceof KNeighborsMultiOutputClassifier) return { ...base, outputClasses: obj.outputs.map((o) => o.classes) };
+  if (obj instanceof RadiusNeighborsRegressor || obj instanceof KNeighborsMultiOutputRegressor) return { ...base, outputs: obj.values.length };
   if (obj instanceof LocalOutlierFactor) return { ...base, nNeighbors: obj.nNeighborsUsed, offset: obj.offset };
   return base;
 }
@@ -197,13 +217,15 @@ export function moreOperation(obj: MoreFitted, op: string, fields: Record<string
   const none = { result: {}, arrays: {} as Record<string, EngineArray> };
   switch (op) {
     case "predict":
-      if (obj instanceof RadiusNeighborsClassifier) return { result: { outputs: obj.outputs.length }, arrays: { codes: flatCodes(obj.predictCodes(X())) } };
-      if (obj instanceof RadiusNeighborsRegressor) return { result: {}, arrays: { values: obj.predict(X()).data } };
+      if (obj instanceof RadiusNeighborsClassifier || obj instanceof KNeighborsMultiOutputClassifier) {
+        return { result: { outputs: obj.outputs.length }, arrays: { codes: flatCodes(obj.predictCodes(X())) } };
+      }
+      if (obj instanceof RadiusNeighborsRegressor || obj instanceof KNeighborsMultiOutputRegressor) return { result: {}, arrays: { values: obj.predict(X()).data } };
       if (obj instanceof NearestCentroid) return { result: {}, arrays: { codes: obj.predictCodes(X()) } };
       if (obj instanceof LocalOutlierFactor) return { result: {}, arrays: { labels: obj.predict(X()) } };
       return null;
     case "predict_proba":
-      if (obj instanceof RadiusNeighborsClassifier) {
+      if (obj instanceof RadiusNeighborsClassifier || obj instanceof KNeighborsMultiOutputClassifier) {
         const arrays: Record<string, EngineArray> = {};
         obj.predictProbaOutputs(X()).forEach((p, k) => (arrays[`proba_${k}`] = p));
         return { result: { outputs: obj.outputs.length }, arrays };

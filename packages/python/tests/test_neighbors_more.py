@@ -309,3 +309,24 @@ EXPECTED_FAILED: dict = {}
 )
 def test_check_estimator(estimator):
     check_estimator(estimator, expected_failed_checks=EXPECTED_FAILED.get(type(estimator).__name__, {}))
+
+
+@pytest.mark.parametrize("weights", ["uniform", "distance"])
+@pytest.mark.parametrize("algorithm", ["brute", "kd_tree"])
+def test_multi_output_kneighbors(rng, weights, algorithm):
+    X = rng.random((300, 3))
+    Q = rng.random((50, 3))
+    Y = np.stack([(X[:, 0] > 0.5).astype(int), np.array(["a", "b", "c"])[(X[:, 1] * 3).astype(int)]], axis=1)
+    ours, theirs = both("KNeighborsClassifier", n_neighbors=4, weights=weights, algorithm=algorithm)
+    assert_array_equal(ours.fit(X, Y).predict(Q), theirs.fit(X, Y).predict(Q))
+    for a, b in zip(ours.predict_proba(Q), theirs.predict_proba(Q)):
+        assert_allclose(a, b, rtol=1e-12)
+    assert [list(c) for c in ours.classes_] == [list(c) for c in theirs.classes_]
+    Yr = np.stack([X[:, 0] * 2, X[:, 1] - X[:, 2], X[:, 2]], axis=1)
+    ours, theirs = both("KNeighborsRegressor", n_neighbors=4, weights=weights, algorithm=algorithm)
+    assert_allclose(ours.fit(X, Yr).predict(Q), theirs.fit(X, Yr).predict(Q), rtol=1e-12)
+    assert_allclose(ours.fit(X, Yr[:, :1]).predict(Q), theirs.fit(X, Yr[:, :1]).predict(Q), rtol=1e-12)  # a column stays 2-D
+    assert ours.score(Q, Yr[:50, :1]) == pytest.approx(theirs.score(Q, Yr[:50, :1]))
+    Xd, yd = diabetes()
+    Yd = np.stack([yd, Xd[:, 0]], axis=1)
+    assert_allclose(ours.fit(Xd, Yd).predict(Xd[:60]), theirs.fit(Xd, Yd).predict(Xd[:60]), rtol=1e-12)

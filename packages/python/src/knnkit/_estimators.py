@@ -104,7 +104,7 @@ class NearestNeighbors(_Neighbors):
 
     def __init__(self, *, n_neighbors=5, radius=1.0, algorithm="auto", leaf_size=30, metric="minkowski", p=2,
                  metric_params=None, n_jobs=None, candidates=None, n_filter_features=None, halving_stages=None,
-                 scoring=None, target_recall=None):
+                 scoring=None, target_recall=None, prefilter_mode=None):
         self.n_neighbors = n_neighbors
         self.radius = radius
         self.algorithm = algorithm
@@ -118,6 +118,7 @@ class NearestNeighbors(_Neighbors):
         self.halving_stages = halving_stages
         self.scoring = scoring
         self.target_recall = target_recall
+        self.prefilter_mode = prefilter_mode
 
     def fit(self, X, y=None):
         X, _ = fit_input(self, X, supervised=False)
@@ -127,7 +128,7 @@ class NearestNeighbors(_Neighbors):
 class _Weighted(_Neighbors):
     def __init__(self, n_neighbors=5, *, weights="uniform", algorithm="auto", leaf_size=30, p=2, metric="minkowski",
                  metric_params=None, n_jobs=None, candidates=None, n_filter_features=None, halving_stages=None,
-                 scoring=None, target_recall=None):
+                 scoring=None, target_recall=None, prefilter_mode=None):
         self.n_neighbors = n_neighbors
         self.weights = weights
         self.algorithm = algorithm
@@ -141,6 +142,7 @@ class _Weighted(_Neighbors):
         self.halving_stages = halving_stages
         self.scoring = scoring
         self.target_recall = target_recall
+        self.prefilter_mode = prefilter_mode
 
 
 class KNeighborsClassifier(ClassifierMixin, _Weighted):
@@ -149,6 +151,10 @@ class KNeighborsClassifier(ClassifierMixin, _Weighted):
     _kind = "KNeighborsClassifier"
 
     def fit(self, X, y):
+        from ._neighbors_more import multi_output_fit
+
+        if multi_output_fit(self, X, y, classifier=True):
+            return self
         X, y = fit_input(self, X, y, classifier=True)
         self._fit(X, arr.target(y, arr.shape(X)[0], numeric=False))
         self.classes_ = arr.classes_array(self._remote.info["classes"], y)
@@ -156,13 +162,21 @@ class KNeighborsClassifier(ClassifierMixin, _Weighted):
         return self
 
     def predict(self, X):
-        """The most probable class of each row of X."""
+        """The most probable class of each row of X (one column per output for a 2-D y)."""
+        if getattr(self, "outputs_2d_", False):
+            from ._neighbors_more import multi_output_predict
+
+            return multi_output_predict(self, X)
         remote = fitted_remote(self)
         _, arrays = remote.call("predict", {"X": query_input(self, X)})
         return arr.take(self.classes_, arrays["codes"])
 
     def predict_proba(self, X):
-        """Class probabilities of each row of X; columns follow classes_."""
+        """Class probabilities of each row of X; columns follow classes_ (a list, one per output, for a 2-D y)."""
+        if getattr(self, "outputs_2d_", False):
+            from ._neighbors_more import multi_output_proba
+
+            return multi_output_proba(self, X)
         remote = fitted_remote(self)
         _, arrays = remote.call("predict_proba", {"X": query_input(self, X)})
         return arr.floats(arrays["proba"])
@@ -179,11 +193,20 @@ class KNeighborsRegressor(RegressorMixin, _Weighted):
     _kind = "KNeighborsRegressor"
 
     def fit(self, X, y):
+        from ._neighbors_more import multi_output_fit
+
+        self.outputs_2d_ = False
+        if multi_output_fit(self, X, y, classifier=False):
+            return self
         X, y = fit_input(self, X, y)
         return self._fit(X, arr.target(y, arr.shape(X)[0], numeric=True))
 
     def predict(self, X):
-        """The weighted mean of the neighbours' targets for each row of X."""
+        """The weighted mean of the neighbours' targets for each row of X (rows × outputs for a 2-D y)."""
+        if self.outputs_2d_:
+            from ._neighbors_more import multi_output_predict
+
+            return multi_output_predict(self, X)
         remote = fitted_remote(self)
         _, arrays = remote.call("predict", {"X": query_input(self, X)})
         return arr.floats(arrays["values"])

@@ -74,9 +74,10 @@ class _RefitRemote(Remote):
         return {**self.__dict__, "handle": None, "generation": None}
 
 
-def _fit_engine(est, X, y=None, params=None, outputs=1):
+def _fit_engine(est, X, y=None, params=None, outputs=1, kind=None):
     backend = getattr(est, "backend", None) or default_backend()
-    est._remote = _RefitRemote(backend, est._kind, est.get_params(deep=False) if params is None else params, X, y, outputs)
+    params = est.get_params(deep=False) if params is None else params
+    est._remote = _RefitRemote(backend, kind or est._kind, params, X, y, outputs)
     return est._remote.info
 
 
@@ -112,9 +113,45 @@ def _target(y, rows, numeric):
     return arr.target(y, rows, numeric), 1, False
 
 
+def multi_output_fit(est, X, y, classifier):
+    """Fits KNeighborsClassifier/Regressor on a 2-D y (several outputs; a column for the regressor), else returns False."""
+    if arr.np is None or arr.np.asarray(y).ndim != 2 or (classifier and arr.np.asarray(y).shape[1] == 1):
+        return False
+    X, y = _validate_xy(est, X, y, classifier=classifier)
+    target, outputs, _ = _target(y, arr.shape(X)[0], numeric=not classifier)
+    params = {k: v for k, v in est.get_params(deep=False).items() if v is not None or k in ("metric_params", "n_jobs")}
+    kind = "KNeighborsMultiOutputClassifier" if classifier else "KNeighborsMultiOutputRegressor"
+    info = _fit_engine(est, X, target, params, outputs, kind)
+    _NeighborsMore._describe(est, info)
+    if classifier:
+        est.classes_ = [arr.classes_array(c, y[:, k]) for k, c in enumerate(info["outputClasses"])]
+    est.outputs_2d_ = True
+    est._outputs = outputs
+    return True
+
+
+def multi_output_predict(est, X):
+    """Predictions of a multi-output fit: labels (classifier) or values, rows × outputs."""
+    remote = fitted_remote(est)
+    result, arrays = remote.call("predict", {"X": query_input(est, X)})
+    if "codes" not in arrays:
+        return arr.floats(arrays["values"]).reshape(-1, est._outputs)
+    codes = arr.np.asarray(arrays["codes"]).reshape(-1, result["outputs"])
+    return arr.np.stack([c.take(codes[:, k]) for k, c in enumerate(est.classes_)], axis=1)
+
+
+def multi_output_proba(est, X):
+    remote = fitted_remote(est)
+    result, arrays = remote.call("predict_proba", {"X": query_input(est, X)})
+    return [arr.floats(arrays[f"proba_{k}"]) for k in range(result["outputs"])]
+
+
 class _NeighborsMore(_Neighbors):
     def _fit(self, X, y=None, outputs=1):
         info = _fit_engine(self, X, y, outputs=outputs)
+        return self._describe(info)
+
+    def _describe(self, info):
         self._fit_method = info["algorithm"]
         self.n_samples_fit_ = info["rows"]
         metric_params = dict(self.metric_params or {})
