@@ -7,9 +7,7 @@
  */
 import {
   BallTree,
-  BruteForce,
   KDTree,
-  KERNEL_NAMES,
   KNeighborsClassifier,
   KNeighborsRegressor,
   KnnIndex,
@@ -18,7 +16,6 @@ import {
   NotFittedError,
   cpuCount,
   resolveMetric,
-  type KernelName,
   type Matrix,
 } from "@knnkit/core";
 import { MORE_KINDS, MORE_PARAMS, constructMore, describeMore, isMore, isMoreKind, kindOfMore, moreOperation, type MoreFitted } from "./engine-more.js";
@@ -77,14 +74,6 @@ export interface Description {
   algorithm: string;
   dtype: string;
   classes?: (number | string)[];
-  /** Bytes the index holds (see KnnIndex.memoryBytes). */
-  memory_bytes?: number;
-  /** Brute force's distance path (see BruteForce.kernelKind). */
-  kernel?: string;
-}
-
-function indexFacts(index: KnnIndex): Pick<Description, "memory_bytes" | "kernel"> {
-  return { memory_bytes: index.memoryBytes, kernel: index instanceof BruteForce ? index.kernelKind : undefined };
 }
 
 const FIT_KINDS = ["NearestNeighbors", "KNeighborsClassifier", "KNeighborsRegressor", "KDTree", "BallTree", ...MORE_KINDS] as const;
@@ -106,8 +95,6 @@ export const OPERATIONS = [
   "score_samples",
   "decision_function",
   "attributes",
-  "kernel_density",
-  "two_point_correlation",
   "ping",
   "echo",
 ] as const;
@@ -134,7 +121,6 @@ const ESTIMATOR_PARAMS: Record<string, string> = {
   halving_stages: "halvingStages",
   scoring: "scoring",
   target_recall: "targetRecall",
-  prefilter_mode: "prefilterMode",
 };
 const TREE_PARAMS: Record<string, string> = { leaf_size: "leafSize", metric: "metric", metric_params: "" };
 /** metric_params keys the engine honours (any other is refused, never ignored); core checks each applies to the metric. */
@@ -274,11 +260,7 @@ export class Engine {
   /** Runs one operation. Throws EngineError (see errorCode), its message in the client's parameter names. */
   call(op: string, fields: Record<string, unknown> = {}, inputs: EngineInputs = {}): EngineAnswer {
     try {
-      const start = performance.now();
-      const answer = this.dispatch(op, fields, inputs);
-      // the call's own time (a fit's: the build), which a client tells from the transfer around it
-      answer.result.engine_ms = performance.now() - start;
-      return answer;
+      return this.dispatch(op, fields, inputs);
     } catch (e) {
       if (e instanceof EngineError || !(e instanceof KnnInputError || e instanceof NotFittedError)) throw e;
       throw new EngineError(errorCode(e), snakeMessage(e.message));
@@ -326,13 +308,6 @@ export class Engine {
       }
       case "count":
         return { result: { objects: this.objects.size }, arrays: {} };
-      case "kernel_density":
-        return { result: {}, arrays: { density: this.kernelDensity(fields, inputs) } };
-      case "two_point_correlation": {
-        const r = fields.r;
-        if (!Array.isArray(r)) throw new EngineError("param", `r must be a list of radii, got ${describeValue(r)}`);
-        return { result: {}, arrays: { counts: this.tree(fields, op).twoPointCorrelation(this.needX(inputs, op), r.map((v) => decodeNumber(v) as number)) } };
-      }
       case "ping":
         return { result: { pid: globalThis.process?.pid ?? null, operations: OPERATIONS }, arrays: {} };
       case "echo": {
@@ -360,7 +335,7 @@ export class Engine {
   private describe(handle: number, obj: Fitted): Description {
     const kind = kindOf(obj);
     if (isMore(obj)) return { handle, kind, ...describeMore(obj) } as Description;
-    if (obj instanceof KnnIndex) return { handle, kind, rows: obj.rows, cols: obj.cols, algorithm: obj.algorithm, dtype: obj.dtype, ...indexFacts(obj) };
+    if (obj instanceof KnnIndex) return { handle, kind, rows: obj.rows, cols: obj.cols, algorithm: obj.algorithm, dtype: obj.dtype };
     return {
       handle,
       kind,
@@ -369,7 +344,6 @@ export class Engine {
       algorithm: String(obj.fitAlgorithm),
       dtype: obj.fittedIndex.dtype,
       classes: obj instanceof KNeighborsClassifier ? obj.classes : undefined,
-      ...indexFacts(obj.fittedIndex),
     };
   }
 
@@ -384,32 +358,6 @@ export class Engine {
     const obj = this.get(fields);
     if (!(obj instanceof KNeighborsClassifier)) throw new EngineError("unsupported", `${kindOf(obj)} has no ${op}`);
     return obj;
-  }
-
-  private tree(fields: Record<string, unknown>, op: string): KDTree | BallTree {
-    const obj = this.get(fields);
-    if (!(obj instanceof KDTree || obj instanceof BallTree)) throw new EngineError("unsupported", `${kindOf(obj)} has no ${op}; KDTree and BallTree have`);
-    return obj;
-  }
-
-  /** Densities (or log densities) of the rows of X; y, when given, holds one weight per training row. */
-  private kernelDensity(fields: Record<string, unknown>, inputs: EngineInputs): Float64Array {
-    const tree = this.tree(fields, "kernel_density");
-    const h = decodeNumber(fields.h);
-    const kernel = fields.kernel ?? "gaussian";
-    if (typeof kernel !== "string" || !(KERNEL_NAMES as readonly string[]).includes(kernel)) {
-      throw new EngineError("param", `kernel = ${describeValue(kernel)} not recognized; expected one of ${KERNEL_NAMES.join(", ")}`);
-    }
-    if (inputs.y !== undefined && !(inputs.y instanceof Float64Array)) throw new EngineError("input", "sample weights must be numbers");
-    return tree.kernelDensity(this.needX(inputs, "kernel_density"), {
-      h: h as number,
-      kernel: kernel as KernelName,
-      atol: decodeNumber(fields.atol ?? 0) as number,
-      rtol: decodeNumber(fields.rtol ?? 1e-8) as number,
-      breadthFirst: fields.breadth_first !== false,
-      returnLog: fields.return_log === true,
-      sampleWeight: inputs.y ?? null,
-    });
   }
 
   private needX(inputs: EngineInputs, op: string): Matrix {
