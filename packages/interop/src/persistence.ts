@@ -10,7 +10,8 @@
  *   28  4  u32 zero
  *   32     the header: UTF-8 JSON, padded with spaces to a multiple of 8
  *          { object: "index" | "estimator", state: the state without its
- *            arrays, arrays: [{ name, dtype, length }, ...] }
+ *            arrays, arrays: [{ name, dtype, length }, ...] }; a non-finite
+ *          number is written { "$number": "Infinity" | "-Infinity" | "NaN" }
  *   ...    the payload: the arrays in header order, each padded with zeros to
  *          a multiple of 8 bytes
  *
@@ -110,7 +111,7 @@ export function layout(obj: KnnIndex | Estimator): { prefix: Uint8Array; parts: 
     throw new KnnInputError("save() takes a knnkit index or a fitted estimator");
   }
   header.arrays = arrays.map(([name, a]) => ({ name, dtype: dtypeName(a), length: a.length }));
-  const json = new TextEncoder().encode(JSON.stringify(header));
+  const json = new TextEncoder().encode(JSON.stringify(header, encodeNonFinite));
   const head = new Uint8Array(pad8(json.length)).fill(0x20);
   head.set(json);
   const parts: Uint8Array[] = [head];
@@ -268,10 +269,22 @@ function hex(n: number): string {
   return n.toString(16).padStart(8, "0");
 }
 
+/** JSON has no Infinity or NaN (it writes null, so a radius of Infinity would load as the default): see the header. */
+function encodeNonFinite(_key: string, v: unknown): unknown {
+  return typeof v === "number" && !Number.isFinite(v) ? { $number: String(v) } : v;
+}
+
+function decodeNonFinite(_key: string, v: unknown): unknown {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return v;
+  const keys = Object.keys(v);
+  const n = (v as { $number?: unknown }).$number;
+  return keys.length === 1 && (n === "Infinity" || n === "-Infinity" || n === "NaN") ? Number(n) : v;
+}
+
 function readHeader(bytes: Uint8Array): Header {
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes), decodeNonFinite);
   } catch (e) {
     fail(`the header is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
   }
