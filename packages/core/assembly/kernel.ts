@@ -1,9 +1,24 @@
-// Approximate squared euclidean distances for a block of four queries against
-// `count` training rows, with 128-bit SIMD (f64x2), two rows at a time:
-//   out[qi * (count + 1) + r] = xn[start + r] + qn[qi] - 2 * dot(q[qi], x[start + r])
-// q: 4 rows of d float64 values; x: row-major float64 (f32 = 0) or float32 (f32 = 1)
-// data; xn: squared norms of the rows; qn: squared norms of the 4 queries. Each
-// output row has one padding slot, so an odd last row can be computed in a pair.
+// Distance kernels in WebAssembly SIMD over rows stored row-major at x (the
+// index's rows in place: float32 when f32 = 1, else float64, d values a row).
+//
+// approx4 / approx4f32: approximate squared euclidean distances of a block of
+// four queries to `count` rows, as BLAS does it, two rows at a time:
+//   out[4 * r + qi] = xn[start + r] + qn[qi] - 2 * dot(q[qi], x[start + r])
+// xn: squared norms of the rows; qn: squared norms of the 4 queries. out has
+// room for one row more, so an odd last row can be computed in a pair.
+// search4: the whole exact k-NN of four queries over row ranges (the same
+// approximation per chunk, then the plain loop's exact distance of every row
+// the error bound cannot rule out), so JavaScript only copies queries in and
+// answers out.
+
+// With relaxed SIMD (built as a second module, used where the engine has it),
+// f32x4 multiply-adds may fuse: at most one rounding instead of two, inside the
+// same error bound.
+@inline
+function madd32(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
 
 @inline
 function loadPair(p: usize, f32: i32): v128 {
@@ -20,7 +35,9 @@ function hsum(v: v128): f64 {
   return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
 }
 
-function dotPair(q: usize, x0: usize, x1: usize, d: i32, f32: i32, out: usize, ostride: usize): void {
+// float64 form: q holds 4 rows of d float64 values
+// dot products of 4 queries with rows x0 and x1 into out[0..3] and out[4..7]
+function dotPair(q: usize, x0: usize, x1: usize, d: i32, f32: i32, out: usize): void {
   let a00 = f64x2.splat(0), a01 = f64x2.splat(0), a02 = f64x2.splat(0), a03 = f64x2.splat(0);
   let a10 = f64x2.splat(0), a11 = f64x2.splat(0), a12 = f64x2.splat(0), a13 = f64x2.splat(0);
   const qs = <usize>d << 3;
@@ -61,94 +78,121 @@ function dotPair(q: usize, x0: usize, x1: usize, d: i32, f32: i32, out: usize, o
     s13 += load<f64>(q + 3 * qs + qo) * v1;
   }
   store<f64>(out, s00);
-  store<f64>(out + ostride, s01);
-  store<f64>(out + 2 * ostride, s02);
-  store<f64>(out + 3 * ostride, s03);
-  store<f64>(out + 8, s10);
-  store<f64>(out + ostride + 8, s11);
-  store<f64>(out + 2 * ostride + 8, s12);
-  store<f64>(out + 3 * ostride + 8, s13);
+  store<f64>(out + 8, s01);
+  store<f64>(out + 16, s02);
+  store<f64>(out + 24, s03);
+  store<f64>(out + 32, s10);
+  store<f64>(out + 40, s11);
+  store<f64>(out + 48, s12);
+  store<f64>(out + 56, s13);
 }
 
 export function approx4(q: usize, qn: usize, x: usize, xn: usize, d: i32, start: i32, count: i32, out: usize, f32: i32, sel: usize, eps: f64, slack: f64): void {
+  dots64(q, x, d, f32, start, count, out);
+  combine(qn, xn, start, count, out);
+  select(qn, xn, start, count, out, sel, eps, slack);
+}
+
+function dots64(q: usize, x: usize, d: i32, f32: i32, start: i32, count: i32, out: usize): void {
   const rowBytes = <usize>d << (f32 ? 2 : 3);
-  const ostride = <usize>(count + 1) << 3;
   for (let r = 0; r < count; r += 2) {
     const r0 = x + <usize>(start + r) * rowBytes;
     const r1 = r + 1 < count ? r0 + rowBytes : r0;
-    dotPair(q, r0, r1, d, f32, out + (<usize>r << 3), ostride);
+    dotPair(q, r0, r1, d, f32, out + (<usize>r << 5));
   }
-  combineAndSelect(qn, xn, start, count, out, ostride, sel, eps, slack);
 }
 
-// The same for float32 storage with float32 arithmetic (four lanes): q holds 4
-// rows of dp float32 values and x rows of dp float32 values, dp a multiple of 4
-// (rows zero-padded), so every load is a full vector. Lane sums are added in
-// float64; xn, qn and the result are float64. The caller bounds the error.
-function dotPair32(q: usize, x0: usize, x1: usize, dp: i32, out: usize, ostride: usize): void {
+// float32 form: q holds 4 rows of d float32 values, x rows of d float32 values
+// (any d: four lanes, then the last d % 4 values one at a time), into out[0..3]
+// (row x0) and out[4..7] (row x1) as float64. Every sum is in float32 (at most
+// d + 2 roundings deep); the caller bounds the error.
+function dotPair32(q: usize, x0: usize, x1: usize, d: i32, out: usize): void {
   let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a02 = f32x4.splat(0), a03 = f32x4.splat(0);
   let a10 = f32x4.splat(0), a11 = f32x4.splat(0), a12 = f32x4.splat(0), a13 = f32x4.splat(0);
-  const qs = <usize>dp << 2;
-  const bytes = <usize>dp << 2;
-  for (let o: usize = 0; o < bytes; o += 16) {
+  const qs = <usize>d << 2;
+  const vecBytes = <usize>(d & ~3) << 2;
+  for (let o: usize = 0; o < vecBytes; o += 16) {
     const v0 = v128.load(x0 + o);
     const v1 = v128.load(x1 + o);
     const q0 = v128.load(q + o);
     const q1 = v128.load(q + qs + o);
     const q2 = v128.load(q + 2 * qs + o);
     const q3 = v128.load(q + 3 * qs + o);
-    a00 = f32x4.add(a00, f32x4.mul(q0, v0));
-    a01 = f32x4.add(a01, f32x4.mul(q1, v0));
-    a02 = f32x4.add(a02, f32x4.mul(q2, v0));
-    a03 = f32x4.add(a03, f32x4.mul(q3, v0));
-    a10 = f32x4.add(a10, f32x4.mul(q0, v1));
-    a11 = f32x4.add(a11, f32x4.mul(q1, v1));
-    a12 = f32x4.add(a12, f32x4.mul(q2, v1));
-    a13 = f32x4.add(a13, f32x4.mul(q3, v1));
+    a00 = madd32(q0, v0, a00);
+    a01 = madd32(q1, v0, a01);
+    a02 = madd32(q2, v0, a02);
+    a03 = madd32(q3, v0, a03);
+    a10 = madd32(q0, v1, a10);
+    a11 = madd32(q1, v1, a11);
+    a12 = madd32(q2, v1, a12);
+    a13 = madd32(q3, v1, a13);
   }
-  store<f64>(out, hsum4(a00));
-  store<f64>(out + ostride, hsum4(a01));
-  store<f64>(out + 2 * ostride, hsum4(a02));
-  store<f64>(out + 3 * ostride, hsum4(a03));
-  store<f64>(out + 8, hsum4(a10));
-  store<f64>(out + ostride + 8, hsum4(a11));
-  store<f64>(out + 2 * ostride + 8, hsum4(a12));
-  store<f64>(out + 3 * ostride + 8, hsum4(a13));
+  let s0 = reduce4(a00, a01, a02, a03);
+  let s1 = reduce4(a10, a11, a12, a13);
+  for (let o = vecBytes; o < qs; o += 4) {
+    // the 4 queries' value j in one vector, times each row's value j
+    let qv = f32x4.splat(load<f32>(q + o));
+    qv = f32x4.replace_lane(qv, 1, load<f32>(q + qs + o));
+    qv = f32x4.replace_lane(qv, 2, load<f32>(q + 2 * qs + o));
+    qv = f32x4.replace_lane(qv, 3, load<f32>(q + 3 * qs + o));
+    s0 = madd32(qv, f32x4.splat(load<f32>(x0 + o)), s0);
+    s1 = madd32(qv, f32x4.splat(load<f32>(x1 + o)), s1);
+  }
+  v128.store(out, f64x2.promote_low_f32x4(s0));
+  v128.store(out + 16, f64x2.promote_low_f32x4(v128.shuffle<u32>(s0, s0, 2, 3, 0, 1)));
+  v128.store(out + 32, f64x2.promote_low_f32x4(s1));
+  v128.store(out + 48, f64x2.promote_low_f32x4(v128.shuffle<u32>(s1, s1, 2, 3, 0, 1)));
 }
 
+// [sum of a's lanes, sum of b's, sum of c's, sum of d's]
 @inline
-function hsum4(v: v128): f64 {
-  return hsum(f64x2.promote_low_f32x4(v)) + hsum(f64x2.promote_low_f32x4(v128.shuffle<u32>(v, v, 2, 3, 0, 1)));
+function reduce4(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = f32x4.add(v128.shuffle<u32>(a, b, 0, 4, 1, 5), v128.shuffle<u32>(a, b, 2, 6, 3, 7));
+  const cd = f32x4.add(v128.shuffle<u32>(c, d, 0, 4, 1, 5), v128.shuffle<u32>(c, d, 2, 6, 3, 7));
+  return f32x4.add(v128.shuffle<u32>(ab, cd, 0, 1, 4, 5), v128.shuffle<u32>(ab, cd, 2, 3, 6, 7));
 }
 
-export function approx4f32(q: usize, qn: usize, x: usize, xn: usize, dp: i32, start: i32, count: i32, out: usize, sel: usize, eps: f64, slack: f64): void {
-  const rowBytes = <usize>dp << 2;
-  const ostride = <usize>(count + 1) << 3;
+export function approx4f32(q: usize, qn: usize, x: usize, xn: usize, d: i32, start: i32, count: i32, out: usize, sel: usize, eps: f64, slack: f64): void {
+  dots32(q, x, d, start, count, out);
+  combine(qn, xn, start, count, out);
+  select(qn, xn, start, count, out, sel, eps, slack);
+}
+
+function dots32(q: usize, x: usize, d: i32, start: i32, count: i32, out: usize): void {
+  const rowBytes = <usize>d << 2;
   for (let r = 0; r < count; r += 2) {
     const r0 = x + <usize>(start + r) * rowBytes;
     const r1 = r + 1 < count ? r0 + rowBytes : r0;
-    dotPair32(q, r0, r1, dp, out + (<usize>r << 3), ostride);
+    dotPair32(q, r0, r1, d, out + (<usize>r << 5));
   }
-  combineAndSelect(qn, xn, start, count, out, ostride, sel, eps, slack);
 }
 
-// out[qi][r] = xn[start + r] + qn[qi] - 2 * out[qi][r], and the candidates: the
-// rows whose lower bound out - eps * (xn + qn) - slack is not above threshold qi
-// (NaN included). sel: 4 float64 thresholds, then 4 int32 counts, then 4 lists
-// of count int32 row offsets.
-function combineAndSelect(qn: usize, xn: usize, start: i32, count: i32, out: usize, ostride: usize, sel: usize, eps: f64, slack: f64): void {
+// out[4 * r + qi] = xn[start + r] + qn[qi] - 2 * out[4 * r + qi], two queries per vector
+function combine(qn: usize, xn: usize, start: i32, count: i32, out: usize): void {
+  const qnLo = v128.load(qn);
+  const qnHi = v128.load(qn + 16);
+  const two = f64x2.splat(2);
+  for (let r = 0; r < count; r++) {
+    const p = out + (<usize>r << 5);
+    const norm = f64x2.splat(load<f64>(xn + (<usize>(start + r) << 3)));
+    v128.store(p, f64x2.sub(f64x2.add(norm, qnLo), f64x2.mul(two, v128.load(p))));
+    v128.store(p + 16, f64x2.sub(f64x2.add(norm, qnHi), f64x2.mul(two, v128.load(p + 16))));
+  }
+}
+
+// The candidates of each query: the rows whose lower bound out - eps * (xn + qn) - slack
+// is not above threshold qi (NaN included). sel: 4 float64 thresholds, then 4 int32
+// counts, then 4 lists of count int32 row offsets.
+function select(qn: usize, xn: usize, start: i32, count: i32, out: usize, sel: usize, eps: f64, slack: f64): void {
   const counts = sel + 32;
   for (let qi = 0; qi < 4; qi++) {
     const nq = load<f64>(qn + (<usize>qi << 3));
     const threshold = load<f64>(sel + (<usize>qi << 3));
-    const row = out + <usize>qi * ostride;
     const list = sel + 48 + <usize>qi * (<usize>count << 2);
     let n = 0;
     for (let r = 0; r < count; r++) {
-      const p = row + (<usize>r << 3);
       const norm = load<f64>(xn + (<usize>(start + r) << 3));
-      const v = norm + nq - 2 * load<f64>(p);
-      store<f64>(p, v);
+      const v = load<f64>(out + (<usize>r << 5) + (<usize>qi << 3));
       if (!(v - eps * (norm + nq) - slack > threshold)) {
         store<i32>(list + (<usize>n << 2), r);
         n++;
@@ -158,23 +202,144 @@ function combineAndSelect(qn: usize, xn: usize, start: i32, count: i32, out: usi
   }
 }
 
-// Squared euclidean distances from one query (d float64 at q) to training rows
-// stored in pairs: pair p holds rows 2p (lane 0) and 2p + 1 (lane 1), value j of
-// the pair at x + (p * d + j) * 16 (float64) or * 8 (float32, promoted). Each
-// lane sums its dimensions in order with the same operations as the plain loop,
-// so every distance equals the plain loop's bit for bit. Four pairs per pass; a
-// pass stops early, reporting +Infinity, once all eight partial sums exceed
-// `bound` (partial sums never decrease). out[r] for rows 2 * from .. 2 * to - 1.
-export function scanPairs(q: usize, x: usize, d: i32, f32: i32, from: i32, to: i32, bound: f64, out: usize): void {
+// Bounded max-heap of (distance, id) at (hd, hi), k entries, ordered by
+// distance then id, exactly as heap.ts's NeighborHeap.
+function heapPush(hd: usize, hi: usize, k: i32, d: f64, i: i32): void {
+  const d0 = load<f64>(hd);
+  if (d > d0 || (d == d0 && i > load<i32>(hi))) return;
+  let pos = 0;
+  for (;;) {
+    const l = 2 * pos + 1;
+    if (l >= k) break;
+    const r = l + 1;
+    let c = l;
+    if (r < k) {
+      const dl = load<f64>(hd + (<usize>l << 3));
+      const dr = load<f64>(hd + (<usize>r << 3));
+      if (dr > dl || (dr == dl && load<i32>(hi + (<usize>r << 2)) > load<i32>(hi + (<usize>l << 2)))) c = r;
+    }
+    const dc = load<f64>(hd + (<usize>c << 3));
+    const ic = load<i32>(hi + (<usize>c << 2));
+    if (dc > d || (dc == d && ic > i)) {
+      store<f64>(hd + (<usize>pos << 3), dc);
+      store<i32>(hi + (<usize>pos << 2), ic);
+      pos = c;
+    } else break;
+  }
+  store<f64>(hd + (<usize>pos << 3), d);
+  store<i32>(hi + (<usize>pos << 2), i);
+}
+
+// Exact k-NN of nq <= 4 queries, query t over rows [lo[t], hi[t]) (lohi: 4
+// int32 lo, then 4 hi), into 4 heaps of k at heapD (float64) / heapI (int32),
+// reset by the caller. q64: the 4 queries as float64 (d values each, for the
+// exact distances); qa: the same in the approximation's form (float32 when
+// form32, else q64); xa: the rows the approximation reads (float32 when form32,
+// else x); out: 4 * (chunk + 1) float64 and tmp: chunk int32 of scratch. A
+// row enters a heap only with its exact distance, summed in order as the plain
+// loop does, and only rows whose approximation less the error bound
+// eps * (xn + qn) + slack could reach the heap's k-th distance are measured.
+// Each chunk lists the rows some query may take (against the k-th distances
+// as the chunk starts), then tests each again against the heap as it is: in
+// the first chunk, while the heaps fill, that second test is what keeps most
+// rows from being measured (seeding the heaps with the k-th smallest upper
+// bound of the first chunk cost more than it saved: see BENCHMARKS.md).
+export function search4(
+  x: usize, f32: i32, xa: usize, form32: i32, xn: usize, d: i32, k: i32, nq: i32,
+  q64: usize, qa: usize, qn: usize, lohi: usize, heapD: usize, heapI: usize, out: usize, tmp: usize,
+  chunk: i32, eps: f64, slack: f64,
+): void {
+  let from = 0x7fffffff;
+  let to = 0;
+  for (let t = 0; t < nq; t++) {
+    const a = load<i32>(lohi + (<usize>t << 2));
+    const b = load<i32>(lohi + 16 + (<usize>t << 2));
+    if (a < from) from = a;
+    if (b > to) to = b;
+  }
+  const rowBytes = <usize>d << (f32 ? 2 : 3);
+  const list = tmp;
+  const qnLo = v128.load(qn);
+  const qnHi = v128.load(qn + 16);
+  const epsV = f64x2.splat(eps);
+  const slackV = f64x2.splat(slack);
+  for (let start = from; start < to; start += chunk) {
+    const count = to - start < chunk ? to - start : chunk;
+    if (form32) dots32(qa, xa, d, start, count, out);
+    else dots64(qa, xa, d, f32, start, count, out);
+    combine(qn, xn, start, count, out);
+    // rows some query may take: lower bound not above its k-th distance (NaN included)
+    let bLo = f64x2.splat(-Infinity);
+    let bHi = f64x2.splat(-Infinity);
+    if (nq > 0) bLo = f64x2.replace_lane(bLo, 0, load<f64>(heapD));
+    if (nq > 1) bLo = f64x2.replace_lane(bLo, 1, load<f64>(heapD + (<usize>k << 3)));
+    if (nq > 2) bHi = f64x2.replace_lane(bHi, 0, load<f64>(heapD + (<usize>(2 * k) << 3)));
+    if (nq > 3) bHi = f64x2.replace_lane(bHi, 1, load<f64>(heapD + (<usize>(3 * k) << 3)));
+    let n = 0;
+    for (let r = 0; r < count; r++) {
+      const p = out + (<usize>r << 5);
+      const norm = f64x2.splat(load<f64>(xn + (<usize>(start + r) << 3)));
+      const lowLo = f64x2.sub(f64x2.sub(v128.load(p), f64x2.mul(epsV, f64x2.add(norm, qnLo))), slackV);
+      const lowHi = f64x2.sub(f64x2.sub(v128.load(p + 16), f64x2.mul(epsV, f64x2.add(norm, qnHi))), slackV);
+      if (!v128.all_true<i64>(v128.and(f64x2.gt(lowLo, bLo), f64x2.gt(lowHi, bHi)))) {
+        store<i32>(list + (<usize>n << 2), r);
+        n++;
+      }
+    }
+    for (let c = 0; c < n; c++) {
+      const r = load<i32>(list + (<usize>c << 2));
+      const row = start + r;
+      const norm = load<f64>(xn + (<usize>row << 3));
+      const xr = x + <usize>row * rowBytes;
+      for (let t = 0; t < nq; t++) {
+        if (row < load<i32>(lohi + (<usize>t << 2)) || row >= load<i32>(lohi + 16 + (<usize>t << 2))) continue;
+        const hd = heapD + (<usize>(t * k) << 3);
+        const bound = load<f64>(hd);
+        const lower = load<f64>(out + (<usize>r << 5) + (<usize>t << 3)) - eps * (norm + load<f64>(qn + (<usize>t << 3))) - slack;
+        if (lower > bound) continue;
+        const qt = q64 + (<usize>(t * d) << 3);
+        let s = 0.0;
+        if (f32) {
+          for (let j = 0; j < d; j++) {
+            const diff = load<f64>(qt + (<usize>j << 3)) - <f64>load<f32>(xr + (<usize>j << 2));
+            s += diff * diff;
+          }
+        } else {
+          for (let j = 0; j < d; j++) {
+            const diff = load<f64>(qt + (<usize>j << 3)) - load<f64>(xr + (<usize>j << 3));
+            s += diff * diff;
+          }
+        }
+        if (s <= bound) heapPush(hd, heapI + (<usize>(t * k) << 2), k, s, row);
+      }
+    }
+  }
+}
+
+// Squared euclidean distances from one query (d float64 at q) to rows
+// [from, to) of the row-major rows at x, two rows at a time (row r in lane 0,
+// row r + 1 in lane 1). Each lane sums its dimensions in order with the same
+// operations as the plain loop, so every distance equals the plain loop's bit
+// for bit. Eight rows per pass; a pass stops early, reporting +Infinity, once
+// all eight partial sums exceed `bound` (partial sums never decrease).
+// out[r - from] for rows from .. to - 1 (up to one slot more is written).
+@inline
+function gather(b0: usize, b1: usize, f32: i32): v128 {
+  return f32
+    ? f64x2.promote_low_f32x4(v128.load32_lane(b1, v128.load32_zero(b0), 1))
+    : v128.load64_lane(b1, v128.load64_zero(b0), 1);
+}
+
+export function scanRows(q: usize, x: usize, d: i32, f32: i32, from: i32, to: i32, bound: f64, out: usize): void {
   const limit = f64x2.splat(bound);
-  const pairBytes: usize = <usize>d << (f32 ? 3 : 4);
-  const step: usize = f32 ? 8 : 16;
-  let p = from;
-  for (; p + 3 < to; p += 4) {
-    const b0 = x + <usize>p * pairBytes;
-    const b1 = b0 + pairBytes;
-    const b2 = b1 + pairBytes;
-    const b3 = b2 + pairBytes;
+  const rowBytes: usize = <usize>d << (f32 ? 2 : 3);
+  const step: usize = f32 ? 4 : 8;
+  let r = from;
+  for (; r + 7 < to; r += 8) {
+    const b0 = x + <usize>r * rowBytes;
+    const b2 = b0 + 2 * rowBytes;
+    const b4 = b2 + 2 * rowBytes;
+    const b6 = b4 + 2 * rowBytes;
     let a0 = f64x2.splat(0), a1 = f64x2.splat(0), a2 = f64x2.splat(0), a3 = f64x2.splat(0);
     let j = 0;
     let stop = d < 8 ? d : 8;
@@ -182,10 +347,10 @@ export function scanPairs(q: usize, x: usize, d: i32, f32: i32, from: i32, to: i
       for (; j < stop; j++) {
         const qv = f64x2.splat(load<f64>(q + (<usize>j << 3)));
         const o = <usize>j * step;
-        const t0 = f64x2.sub(qv, loadPair(b0 + o, f32));
-        const t1 = f64x2.sub(qv, loadPair(b1 + o, f32));
-        const t2 = f64x2.sub(qv, loadPair(b2 + o, f32));
-        const t3 = f64x2.sub(qv, loadPair(b3 + o, f32));
+        const t0 = f64x2.sub(qv, gather(b0 + o, b0 + rowBytes + o, f32));
+        const t1 = f64x2.sub(qv, gather(b2 + o, b2 + rowBytes + o, f32));
+        const t2 = f64x2.sub(qv, gather(b4 + o, b4 + rowBytes + o, f32));
+        const t3 = f64x2.sub(qv, gather(b6 + o, b6 + rowBytes + o, f32));
         a0 = f64x2.add(a0, f64x2.mul(t0, t0));
         a1 = f64x2.add(a1, f64x2.mul(t1, t1));
         a2 = f64x2.add(a2, f64x2.mul(t2, t2));
@@ -199,19 +364,19 @@ export function scanPairs(q: usize, x: usize, d: i32, f32: i32, from: i32, to: i
       }
       stop = stop + 8 < d ? stop + 8 : d;
     }
-    const o = out + (<usize>(p - from) << 4);
+    const o = out + (<usize>(r - from) << 3);
     v128.store(o, a0);
     v128.store(o + 16, a1);
     v128.store(o + 32, a2);
     v128.store(o + 48, a3);
   }
-  for (; p < to; p++) {
-    const b0 = x + <usize>p * pairBytes;
-    let a0 = f64x2.splat(0);
+  for (; r < to; r++) {
+    const b0 = x + <usize>r * rowBytes;
+    let s = 0.0;
     for (let j = 0; j < d; j++) {
-      const t0 = f64x2.sub(f64x2.splat(load<f64>(q + (<usize>j << 3))), loadPair(b0 + <usize>j * step, f32));
-      a0 = f64x2.add(a0, f64x2.mul(t0, t0));
+      const t = load<f64>(q + (<usize>j << 3)) - loadOne(b0 + <usize>j * step, f32);
+      s += t * t;
     }
-    v128.store(out + (<usize>(p - from) << 4), a0);
+    store<f64>(out + (<usize>(r - from) << 3), s);
   }
 }

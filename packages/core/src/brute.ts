@@ -4,6 +4,7 @@ import { toMatrix, type FloatArray, type Matrix, type MatrixLike } from "./matri
 import { checkCategoricalCodes, checkCategoricalFeatures } from "./mixed-metric.js";
 import { MetricKind, metricState, resolveMetric, rowNorms, type Metric, type MetricOptions } from "./metrics.js";
 import type { KernelChoice, KernelPrecision } from "./kernels/blocked.js";
+import { toRowMemory } from "./kernels/memory.js";
 import { identityIndex } from "./scan.js";
 import { RowScanner, checkKernelChoice } from "./scanner.js";
 import { STATE_VERSION, toShared, type BruteState } from "./shared.js";
@@ -20,8 +21,8 @@ export interface BruteForceOptions extends MetricOptions {
 }
 
 /**
- * Exact search by scanning every training row. Holds the caller's matrix as a
- * view (no copy); cosine keeps the row norms as well.
+ * Exact search by scanning every training row. Holds one copy of the rows, in
+ * the memory the kernels read (kernels/memory.ts); cosine keeps the row norms as well.
  */
 export class BruteForce extends KnnIndex {
   readonly algorithm = "brute" as const;
@@ -59,7 +60,8 @@ export class BruteForce extends KnnIndex {
     const kernel = options.kernel ?? "auto";
     checkKernelChoice(kernel);
     const norms = metric.kind === MetricKind.Cosine ? rowNorms(m.data, m.rows, m.cols) : null;
-    return new BruteForce(m.data, m.rows, m.cols, metric, options.workers, norms, categorical, options.categoricalWeight ?? 1, kernel);
+    // the rows go where every kernel, on every thread, reads them in place (see kernels/memory.ts)
+    return new BruteForce(toRowMemory(m.data), m.rows, m.cols, metric, options.workers, norms, categorical, options.categoricalWeight ?? 1, kernel);
   }
 
   /** Rebuilds from a state without checking it (indexFromState checks first). */

@@ -1,4 +1,5 @@
 import { KnnInputError, checkPositiveInteger, describeValue } from "./errors.js";
+import { indexBytes } from "./kernels/memory.js";
 import { checkColumns, toMatrix, type Dtype, type FloatArray, type Matrix, type MatrixLike } from "./matrix.js";
 import { checkMetricColumns, distanceToReduced, type Metric } from "./metrics.js";
 import { parallelKnn, parallelRadius, resolveWorkers } from "./parallel.js";
@@ -45,6 +46,16 @@ export abstract class KnnIndex {
    * memory first (once; the index keeps using the shared copies).
    */
   abstract sharedState(): IndexState;
+
+  /**
+   * Bytes the index holds: its arrays (the WebAssembly memory its rows live in counted once,
+   * with the scratch every kernel reserved there, on every thread), plus the memories of
+   * their own its kernels made in this thread (see kernels/memory.ts).
+   */
+  get memoryBytes(): number {
+    const arrays = this.state().arrays;
+    return indexBytes(arrays as unknown as Record<string, ArrayBufferView>, arrays.data);
+  }
 
   /** The training rows in their original order (a view where the index keeps them so, else a copy). */
   abstract trainingRows(): Matrix;

@@ -12,6 +12,7 @@ import { KnnInputError, describeValue } from "./errors.js";
 import type { KnnIndex } from "./index-base.js";
 import type { Matrix } from "./matrix.js";
 import type { KnnResult, RadiusResult } from "./results.js";
+import { memoryOf } from "./kernels/memory.js";
 import { allocShared, hasSharedMemory, toShared } from "./shared.js";
 
 type WorkerThreads = typeof import("node:worker_threads");
@@ -145,7 +146,9 @@ function startBatch(index: KnnIndex, q: Matrix, workers: number, task: Record<st
   const qData = toShared(q.data);
   for (const h of helpers) {
     if (!h.registered.has(id)) {
-      h.worker.postMessage({ type: "register", id, state: index.sharedState() });
+      const state = index.sharedState();
+      // the WebAssembly memory the rows live in travels with them (see kernels/memory.ts)
+      h.worker.postMessage({ type: "register", id, state, memory: memoryOf(state.arrays.data) });
       h.registered.add(id);
     }
     h.worker.postMessage({ ...task, id, q: qData, rows: q.rows, chunk, chunks, control, first: -1 });

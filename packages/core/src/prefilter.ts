@@ -30,6 +30,7 @@ import { STATE_VERSION, allocShared, shareArrays, unpermuteRows, type PrefilterS
 
 export type Label = number | string;
 
+import { allocRows } from "./kernels/memory.js";
 export interface PrefilterSettings {
   /** Rows kept by the window: a count (integer >= 1) or a fraction of N in (0, 1). Default 0.2. */
   candidates?: number;
@@ -377,7 +378,7 @@ function buildCore(m: Matrix, filterFeatures: number[], categorical: number[], c
   const key = new Float64Array(n);
   for (let i = 0; i < n; i++) key[i] = X[i * d + f];
   order.sort((a, b) => key[a] - key[b] || a - b);
-  const data = allocShared(X instanceof Float32Array ? Float32Array : Float64Array, n * d) as FloatArray;
+  const data = allocRows(X instanceof Float32Array ? Float32Array : Float64Array, n * d) as FloatArray;
   const rowIds = allocShared(Int32Array, n);
   const primaryValues = allocShared(Float64Array, n);
   for (let p = 0; p < n; p++) {

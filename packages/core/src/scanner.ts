@@ -149,7 +149,7 @@ export class RowScanner {
   blocked(): DistanceKernel | null {
     if (this.blockedKernel === undefined) {
       const choice = this.plan.blocked;
-      let kernel = choice === null ? null : distanceKernel(this.kernelRows(), this.rows, this.d, choice);
+      let kernel = choice === null ? null : distanceKernel(this.kernelRows(), this.rows, this.d, choice, this.data);
       // without WebAssembly memory, windows scan one query at a time instead
       if (kernel?.kind === "typescript" && this.options.site !== "brute") kernel = null;
       this.blockedKernel = kernel;
@@ -179,7 +179,7 @@ export class RowScanner {
   /** The one-query path, building the WebAssembly scan at first use ("euclidean" where it cannot be built). */
   private rowPath(): RowPath {
     if (this.path === undefined) {
-      this.rowKernel = this.plan.rows === "wasm-rows" ? LeafScanKernel.create(this.data, this.rows, this.d, this.options.maxRun) : null;
+      this.rowKernel = this.plan.rows === "wasm-rows" ? LeafScanKernel.create(this.data, this.d, this.options.maxRun) : null;
       this.path = this.plan.rows === "wasm-rows" && this.rowKernel === null ? "euclidean" : this.plan.rows;
     }
     return this.path;

@@ -9,6 +9,7 @@
  * `closeWebWorkerPool()` terminates them.
  */
 import type { KnnIndex } from "./index-base.js";
+import { memoryOf } from "./kernels/memory.js";
 import type { Matrix } from "./matrix.js";
 import { chunkRows, concatRadius, indexId } from "./parallel.js";
 import type { KnnResult, RadiusResult } from "./results.js";
@@ -116,7 +117,8 @@ function runBatch(index: KnnIndex, q: Matrix, workers: number, task: Record<stri
     const qData = toShared(q.data);
     helpers.forEach((h, i) => {
       if (!h.registered.has(id)) {
-        h.worker.postMessage({ type: "register", id, state: index.sharedState() });
+        const state = index.sharedState();
+        h.worker.postMessage({ type: "register", id, state, memory: memoryOf(state.arrays.data) });
         h.registered.add(id);
       }
       h.worker.postMessage({ ...task, batch, id, q: qData, rows: q.rows, chunk, chunks, control, first: i });

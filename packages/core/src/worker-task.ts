@@ -5,6 +5,7 @@
  */
 import { imputeRows, type ImputeTask } from "./imputer.js";
 import type { KnnIndex } from "./index-base.js";
+import { adoptMemory, type WasmMemory } from "./kernels/memory.js";
 import { indexFromState } from "./index-state.js";
 import type { FloatArray } from "./matrix.js";
 import type { RadiusResult } from "./results.js";
@@ -33,8 +34,9 @@ export interface ChunkTask {
 const indexes = new Map<number, KnnIndex>();
 
 /** Handles "register" and "free"; false for any other message. */
-export function manageIndexes(msg: { type: string; id: number; state?: IndexState }): boolean {
+export function manageIndexes(msg: { type: string; id: number; state?: IndexState; memory?: WasmMemory | null }): boolean {
   if (msg.type === "register") {
+    if (msg.memory) adoptMemory(msg.state!.arrays.data, msg.memory);
     // the calling thread's own index, checked when it was built or loaded
     indexes.set(msg.id, indexFromState(msg.state!, { trusted: true }));
     return true;

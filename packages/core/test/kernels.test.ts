@@ -103,14 +103,14 @@ describe("blocked distance kernels give exactly the plain loop's neighbours", ()
         const kernel = distanceKernel(X.data, X.rows, X.cols);
         expect([kernel.kind, kernel.precision]).toEqual([backend.kind, backend.precision]);
         const all = kernel.approx(q, qn, 100, 501, Float64Array.of(Infinity, Infinity, Infinity, Infinity), kernel.eps, kernel.slack);
-        const median = Array.from(all.approx.subarray(2 * 502, 2 * 502 + 501)).sort((a, b) => a - b)[250];
+        const median = Array.from({ length: 501 }, (_, r) => all.approx[4 * r + 2]).sort((a, b) => a - b)[250];
         const thresholds = Float64Array.of(Infinity, 0, median, -Infinity);
         const block = kernel.approx(q, qn, 100, 501, thresholds, kernel.eps, kernel.slack);
         const approx = block.approx;
         for (let t = 0; t < 4; t++) {
           const want: number[] = [];
           for (let r = 0; r < 501; r++) {
-            const lower = approx[t * 502 + r] - kernel.eps * (kernel.norms[100 + r] + qn[t]) - kernel.slack;
+            const lower = approx[4 * r + t] - kernel.eps * (kernel.norms[100 + r] + qn[t]) - kernel.slack;
             if (lower <= thresholds[t]) want.push(r);
           }
           expect(Array.from(block.candidates.subarray(t * 501, t * 501 + block.counts[t]))).toEqual(want);
@@ -125,7 +125,7 @@ describe("blocked distance kernels give exactly the plain loop's neighbours", ()
             let exact = 0;
             for (let j = 0; j < cols; j++) exact += (q[t * cols + j] - X.data[(100 + r) * cols + j]) ** 2;
             const bound = kernel.eps * (kernel.norms[100 + r] + qn[t]) + kernel.slack;
-            const err = Math.abs(approx[t * 502 + r] - exact);
+            const err = Math.abs(approx[4 * r + t] - exact);
             expect(err).toBeLessThanOrEqual(bound);
             worst = Math.max(worst, err / bound);
           }

@@ -4,7 +4,9 @@
  * from the kernel, then each candidate row (approximate distance less the error
  * bound not above the current k-th distance) measured again with the plain
  * loop; only that exact value enters the heap, so the answers are exactly the
- * plain loop's, ties by id. Brute force searches [0, rows) for every query; the
+ * plain loop's, ties by id. The WebAssembly kernel runs the whole search for
+ * euclidean rows reported as themselves (DistanceKernel.search); this loop
+ * does it for the other cases. Brute force searches [0, rows) for every query; the
  * prefilter gives each query its own window of its sorted rows.
  */
 import { NeighborHeap } from "../heap.js";
@@ -49,9 +51,8 @@ export class BlockedSearch {
     outDist: Float64Array,
     outRows: Int32Array,
   ): void {
-    const { kernel, data, d, k, heaps, qBlock, qn, thresholds, queryNorm, rowNorms } = this;
+    const { kernel, d, k, heaps, qBlock, qn, queryNorm, rowNorms } = this;
     const cosine = rowNorms !== null;
-    const xn = kernel.norms;
     let blockMax = 0;
     let zeroQuery = false;
     let from = Infinity;
@@ -84,6 +85,36 @@ export class BlockedSearch {
     // cosine: |approx / 2 − plain cosine| <= margin (the kernel's bound on unit vectors plus the rounding of
     // scaling to unit length and of the plain formula, generously)
     const margin = exhaustive ? Infinity : kernel.eps * 1.01 + kernel.slack + 64 * (d + 8) * 2 ** -53;
+    if (kernel.search && !cosine && ids === null) kernel.search(qBlock, qn, nq, lo, hi, eps, slack, heaps);
+    else this.scan(q, qRows, nq, lo, hi, ids, from, to, eps, slack, margin);
+    for (let t = 0; t < nq; t++) {
+      const heap = heaps[t];
+      heap.sortAscending();
+      const o = outRows[t] * k;
+      for (let j = 0; j < k; j++) {
+        outIdx[o + j] = heap.idx[j];
+        outDist[o + j] = cosine ? heap.dist[j] : Math.sqrt(heap.dist[j]);
+      }
+    }
+  }
+
+  /** The candidate loop in TypeScript: each chunk's approximations from the kernel, then the plain loop on the rows they cannot rule out. */
+  private scan(
+    q: FloatArray,
+    qRows: Int32Array,
+    nq: number,
+    lo: Int32Array,
+    hi: Int32Array,
+    ids: Int32Array | null,
+    from: number,
+    to: number,
+    eps: number,
+    slack: number,
+    margin: number,
+  ): void {
+    const { kernel, data, d, heaps, qBlock, qn, thresholds, queryNorm, rowNorms } = this;
+    const cosine = rowNorms !== null;
+    const xn = kernel.norms;
     for (let start = from; start < to; start += CHUNK) {
       const count = Math.min(CHUNK, to - start);
       for (let t = 0; t < 4; t++) thresholds[t] = cosine ? 2 * (heaps[t].dist[0] + margin) : heaps[t].dist[0];
@@ -93,7 +124,6 @@ export class BlockedSearch {
       for (let t = 0; t < nq; t++) {
         const heap = heaps[t];
         const hd = heap.dist;
-        const base = t * (count + 1);
         const qo = qRows[t] * d;
         const qnt = qn[t];
         const first = Math.max(lo[t], start) - start;
@@ -104,7 +134,7 @@ export class BlockedSearch {
           if (r < first || r >= last) continue;
           const row = start + r;
           // the k-th distance may have shrunk since the kernel's test
-          const lower = cosine ? approx[base + r] / 2 - margin : approx[base + r] - eps * (xn[row] + qnt) - slack;
+          const lower = cosine ? approx[4 * r + t] / 2 - margin : approx[4 * r + t] - eps * (xn[row] + qnt) - slack;
           if (lower > hd[0]) continue;
           let exact = 0;
           if (cosine) {
@@ -121,15 +151,6 @@ export class BlockedSearch {
           }
           if (exact <= hd[0]) heap.push(exact, ids === null ? row : ids[row]);
         }
-      }
-    }
-    for (let t = 0; t < nq; t++) {
-      const heap = heaps[t];
-      heap.sortAscending();
-      const o = outRows[t] * k;
-      for (let j = 0; j < k; j++) {
-        outIdx[o + j] = heap.idx[j];
-        outDist[o + j] = cosine ? heap.dist[j] : Math.sqrt(heap.dist[j]);
       }
     }
   }

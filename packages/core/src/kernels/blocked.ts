@@ -4,10 +4,13 @@
  * (‖x‖² + ‖q‖² − 2·x·q), in WebAssembly SIMD when available and in TypeScript
  * otherwise. The result is approximate; brute force re-checks every row whose
  * approximate distance could reach the current k-th neighbour with the plain
- * loop (see APPROX_ERROR), so answers stay exactly the plain loop's.
+ * loop (see approxError), so answers stay exactly the plain loop's.
  */
+import type { NeighborHeap } from "../heap.js";
 import type { FloatArray } from "../matrix.js";
-import { KERNEL_WASM_BASE64 } from "./wasm-bytes.generated.js";
+import { addKernel, instantiate, placeRows, reserve, type WasmMemory } from "./memory.js";
+
+export { setWasmKernelEnabled, wasmKernelModule } from "./memory.js";
 
 /** Training rows per kernel call (the output block stays in cache). */
 export const CHUNK = 1024;
@@ -26,7 +29,9 @@ export function approxError(d: number): number {
  * each product and lane sum in float32 put the dot product within
  * (d + 4)·u·(‖x‖² + ‖q‖²)/2 of the real one, so the distance within
  * (d + 4)·u·(‖x‖² + ‖q‖²); doubled for margin, and the float64 terms and the
- * plain loop's own rounding are far below the margin.
+ * plain loop's own rounding are far below the margin. A fused multiply-add
+ * (relaxed SIMD) rounds once where a multiply and an add round twice, so the
+ * same bound holds with or without fusion.
  */
 export function approxErrorFloat32(d: number): number {
   return 2 * (d + 4) * 2 ** -24;
@@ -75,11 +80,18 @@ export interface DistanceKernel {
    * lower bound approx − eps·(‖x‖² + ‖q‖²) − slack is not above thresholds[t].
    */
   approx(q: Float64Array, qn: Float64Array, start: number, count: number, thresholds: Float64Array, eps: number, slack: number): KernelBlock;
+  /**
+   * Where the kernel has it (WebAssembly), the whole exact search of BlockedSearch.run for
+   * euclidean rows reported as themselves: query t of q (4·d values, squared norms qn) over
+   * rows [lo[t], hi[t]) with error bound (eps, slack), into heaps[t] (each of the same k),
+   * for t < nq; the heaps then hold exactly what the plain loop's scan would leave.
+   */
+  search?(q: Float64Array, qn: Float64Array, nq: number, lo: Int32Array, hi: Int32Array, eps: number, slack: number, heaps: NeighborHeap[]): void;
 }
 
 /** One kernel call's output (the same views each call, valid until the next; they may run past the call's count). */
 export interface KernelBlock {
-  /** Row t's approximations start at t·(count+1). */
+  /** Row r's approximations for queries 0..3 at 4·r .. 4·r + 3. */
   readonly approx: Float64Array;
   /** Candidates per query. */
   readonly counts: Int32Array;
@@ -87,59 +99,11 @@ export interface KernelBlock {
   readonly candidates: Int32Array;
 }
 
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
-}
-const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-
-let wasmDisabled = false;
 let wasmFloat32Disabled = false;
-let compiled: object | null | undefined;
-
-/** Turns the WebAssembly kernel off (or back on), e.g. to test the TypeScript fallback. */
-export function setWasmKernelEnabled(enabled: boolean): void {
-  wasmDisabled = !enabled;
-}
 
 /** Turns the float32 form of the WebAssembly kernel off (or back on), e.g. to test the float64 form. */
 export function setWasmFloat32Enabled(enabled: boolean): void {
   wasmFloat32Disabled = !enabled;
-}
-
-function decode(base64: string): Uint8Array {
-  const B = (globalThis as { Buffer?: { from(s: string, e: string): Uint8Array } }).Buffer;
-  if (B) return new Uint8Array(B.from(base64, "base64"));
-  const bin = atob(base64);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
-
-/** A fresh instance of the kernel module with its own memory of at least `bytes`; throws where WebAssembly is unavailable or turned off. */
-export function wasmInstance(bytes: number): { memory: WasmMemory; exports: Record<string, unknown> } {
-  const module = wasmKernelModule();
-  if (module === null || wasm === undefined) throw new Error("WebAssembly SIMD is not available");
-  const memory = new wasm.Memory({ initial: Math.ceil(bytes / 65536) });
-  const instance = new wasm.Instance(module, { env: { memory, abort: () => undefined } });
-  return { memory, exports: instance.exports };
-}
-
-/** The compiled kernel module, or null where WebAssembly (with SIMD) is unavailable or turned off. */
-export function wasmKernelModule(): object | null {
-  if (wasmDisabled || wasm === undefined) return null;
-  if (compiled === undefined) {
-    try {
-      compiled = new wasm.Module(decode(KERNEL_WASM_BASE64));
-    } catch {
-      compiled = null;
-    }
-  }
-  return compiled;
 }
 
 export function squaredNorms(data: FloatArray, rows: number, cols: number): Float64Array {
@@ -164,9 +128,11 @@ function maxAbs(data: FloatArray): number {
 }
 
 /**
- * The SIMD kernel over a copy of the training rows in its own WebAssembly
- * memory: float32 rows zero-padded to a multiple of 4 values (f32x4) where the
- * data's scale allows, else the rows as stored with float64 arithmetic (f64x2).
+ * The SIMD kernel, reading the rows where they live (see memory.ts): float32
+ * arithmetic (f32x4) where the data's scale allows, on the rows themselves
+ * when they are float32 and on a float32 copy when they are float64, else
+ * float64 arithmetic (f64x2) on the rows as stored. Its scratch (row norms,
+ * queries, output block, heaps) is reserved in the same memory.
  */
 class WasmKernel implements DistanceKernel {
   readonly kind = "wasm" as const;
@@ -174,64 +140,145 @@ class WasmKernel implements DistanceKernel {
   readonly eps: number;
   readonly slack: number;
   readonly queryLimit: number;
-  private readonly fn: (...args: number[]) => void;
-  private readonly ptr: { x: number; xn: number; q: number; qn: number; out: number; sel: number };
-  /** Views on the kernel's memory (it never grows), made once. */
-  private readonly views: { q32: Float32Array; q64: Float64Array; qn: Float64Array; thresholds: Float64Array; block: KernelBlock };
-  private readonly f32Storage: number;
-  /** Values per stored row (d, or d padded to a multiple of 4 for the float32 form). */
-  private readonly stride: number;
+  private readonly exports: Record<string, (...args: number[]) => void>;
+  private readonly memory: WasmMemory;
+  private readonly own: boolean;
+  private readonly ptr: { x: number; xa: number; xn: number; q64: number; qa: number; qn: number; lohi: number; out: number; sel: number; tmp: number };
+  private readonly f32: number;
+  private readonly form32: boolean;
+  private heapCapacity = 0;
+  private heapPtr = 0;
+  private views!: {
+    q64: Float64Array;
+    qa: Float32Array;
+    qn: Float64Array;
+    lohi: Int32Array;
+    thresholds: Float64Array;
+    heapD: Float64Array;
+    heapI: Int32Array;
+    block: KernelBlock;
+  };
 
-  constructor(data: FloatArray, readonly norms: Float64Array, private readonly d: number, allowFloat32: boolean) {
+  constructor(data: FloatArray, readonly norms: Float64Array, private readonly d: number, allowFloat32: boolean, owner: object) {
     const float32 = allowFloat32 && !wasmFloat32Disabled && maxAbs(data) <= float32Limit(d);
     this.precision = float32 ? "float32" : "float64";
+    this.form32 = float32;
     this.eps = float32 ? approxErrorFloat32(d) : approxError(d);
     this.slack = float32 ? underflowSlackFloat32(d) : 0;
     this.queryLimit = float32 ? float32Limit(d) : Infinity;
-    this.stride = float32 ? Math.ceil(d / 4) * 4 : d;
+    this.f32 = data instanceof Float32Array ? 1 : 0;
+    const place = placeRows(data);
+    this.memory = place.memory;
+    this.own = place.own;
     const rows = norms.length;
-    const xBytes = float32 ? rows * this.stride * 4 : data.byteLength;
-    const qBytes = float32 ? 4 * this.stride * 4 : 4 * d * 8;
-    const xn = align(xBytes);
-    const q = align(xn + norms.byteLength);
-    const qn = align(q + qBytes);
-    const out = align(qn + 32);
-    const sel = align(out + 4 * (CHUNK + 1) * 8);
-    const { memory, exports } = wasmInstance(sel + 48 + 16 * CHUNK);
-    this.fn = (float32 ? exports.approx4f32 : exports.approx4) as (...args: number[]) => void;
-    this.ptr = { x: 0, xn, q, qn, out, sel };
-    this.f32Storage = data instanceof Float32Array ? 1 : 0;
-    const buf = memory.buffer;
+    const copy32 = float32 && this.f32 === 0;
+    let end = 0;
+    const take = (bytes: number) => {
+      const at = end;
+      end = align(end + bytes);
+      return at;
+    };
+    const rel = {
+      xn: take(rows * 8),
+      xa: copy32 ? take(rows * d * 4) : -1,
+      q64: take(4 * d * 8),
+      qa: take(4 * d * 4),
+      qn: take(32),
+      lohi: take(32),
+      out: take(4 * (CHUNK + 1) * 8),
+      sel: take(48 + 16 * CHUNK),
+      tmp: take(CHUNK * 4),
+    };
+    const base = reserve(this.memory, end);
+    this.ptr = {
+      x: place.x,
+      xa: copy32 ? base + rel.xa : place.x,
+      xn: base + rel.xn,
+      q64: base + rel.q64,
+      qa: base + rel.qa,
+      qn: base + rel.qn,
+      lohi: base + rel.lohi,
+      out: base + rel.out,
+      sel: base + rel.sel,
+      tmp: base + rel.tmp,
+    };
+    this.exports = instantiate(this.memory, place.shared) as WasmKernel["exports"];
+    const buf = this.memory.buffer;
+    if (copy32) {
+      const x = new Float32Array(buf, this.ptr.xa, rows * d);
+      x.set(data);
+    }
+    new Float64Array(buf, this.ptr.xn, rows).set(norms);
+    this.ensureHeaps(16);
+    addKernel(owner, this);
+  }
+
+  /** Room for 4 heaps of k (the views are made again: a memory of the kernel's own is detached when it grows). */
+  private ensureHeaps(k: number): void {
+    if (k > this.heapCapacity) {
+      this.heapPtr = reserve(this.memory, 4 * k * 12);
+      this.heapCapacity = k;
+    }
+    if (this.views !== undefined && this.views.heapD.buffer === this.memory.buffer) return;
+    const buf = this.memory.buffer;
+    const { ptr, d, heapPtr, heapCapacity: cap } = this;
     this.views = {
-      q32: new Float32Array(buf, q, float32 ? 4 * this.stride : 0),
-      q64: new Float64Array(buf, q, float32 ? 0 : 4 * d),
-      qn: new Float64Array(buf, qn, 4),
-      thresholds: new Float64Array(buf, sel, 4),
+      q64: new Float64Array(buf, ptr.q64, 4 * d),
+      qa: new Float32Array(buf, ptr.qa, 4 * d),
+      qn: new Float64Array(buf, ptr.qn, 4),
+      lohi: new Int32Array(buf, ptr.lohi, 8),
+      thresholds: new Float64Array(buf, ptr.sel, 4),
+      heapD: new Float64Array(buf, heapPtr, 4 * cap),
+      heapI: new Int32Array(buf, heapPtr + 4 * cap * 8, 4 * cap),
       block: {
-        approx: new Float64Array(buf, out, 4 * (CHUNK + 1)),
-        counts: new Int32Array(buf, sel + 32, 4),
-        candidates: new Int32Array(buf, sel + 48, 4 * CHUNK),
+        approx: new Float64Array(buf, ptr.out, 4 * (CHUNK + 1)),
+        counts: new Int32Array(buf, ptr.sel + 32, 4),
+        candidates: new Int32Array(buf, ptr.sel + 48, 4 * CHUNK),
       },
     };
-    if (float32) {
-      const x = new Float32Array(buf, 0, rows * this.stride);
-      for (let i = 0; i < rows; i++) x.set(data.subarray(i * d, i * d + d), i * this.stride);
-    } else new Uint8Array(buf, 0, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    new Float64Array(buf, xn, rows).set(norms);
+  }
+
+  /** Bytes of the kernel's own memory (0 when it works in the rows' memory). */
+  get ownBytes(): number {
+    return this.own ? this.memory.buffer.byteLength : 0;
   }
 
   approx(q: Float64Array, qn: Float64Array, start: number, count: number, thresholds: Float64Array, eps: number, slack: number): KernelBlock {
-    const { d, stride, ptr, views } = this;
+    const { d, ptr } = this;
+    this.ensureHeaps(0);
+    const views = this.views;
     views.qn.set(qn);
     views.thresholds.set(thresholds);
-    if (this.precision === "float32") {
-      for (let t = 0; t < 4; t++) views.q32.set(q.subarray(t * d, t * d + d), t * stride);
-      this.fn(ptr.q, ptr.qn, ptr.x, ptr.xn, stride, start, count, ptr.out, ptr.sel, eps, slack);
+    if (this.form32) {
+      views.qa.set(q);
+      this.exports.approx4f32(ptr.qa, ptr.qn, ptr.xa, ptr.xn, d, start, count, ptr.out, ptr.sel, eps, slack);
     } else {
       views.q64.set(q);
-      this.fn(ptr.q, ptr.qn, ptr.x, ptr.xn, d, start, count, ptr.out, this.f32Storage, ptr.sel, eps, slack);
+      this.exports.approx4(ptr.q64, ptr.qn, ptr.x, ptr.xn, d, start, count, ptr.out, this.f32, ptr.sel, eps, slack);
     }
     return views.block;
+  }
+
+  search(q: Float64Array, qn: Float64Array, nq: number, lo: Int32Array, hi: Int32Array, eps: number, slack: number, heaps: NeighborHeap[]): void {
+    const k = heaps[0].k;
+    this.ensureHeaps(k);
+    const { d, ptr, views } = this;
+    views.q64.set(q);
+    if (this.form32) views.qa.set(q);
+    views.qn.set(qn);
+    for (let t = 0; t < 4; t++) {
+      views.lohi[t] = lo[t];
+      views.lohi[4 + t] = hi[t];
+    }
+    views.heapD.fill(Infinity, 0, 4 * k);
+    views.heapI.fill(0x7fffffff, 0, 4 * k);
+    const hd = this.heapPtr;
+    const hi32 = hd + 4 * this.heapCapacity * 8;
+    this.exports.search4(ptr.x, this.f32, ptr.xa, this.form32 ? 1 : 0, ptr.xn, d, k, nq, ptr.q64, this.form32 ? ptr.qa : ptr.q64, ptr.qn, ptr.lohi, hd, hi32, ptr.out, ptr.tmp, CHUNK, eps, slack);
+    for (let t = 0; t < nq; t++) {
+      heaps[t].dist.set(views.heapD.subarray(t * k, t * k + k));
+      heaps[t].idx.set(views.heapI.subarray(t * k, t * k + k));
+    }
   }
 }
 
@@ -252,7 +299,6 @@ class TypeScriptKernel implements DistanceKernel {
 
   approx(q: Float64Array, qn: Float64Array, start: number, count: number, thresholds: Float64Array, eps: number, slack: number): KernelBlock {
     const { data, norms: xn, d, out, counts, candidates } = this;
-    const s = count + 1;
     for (let r = 0; r < count; r += 2) {
       const o0 = (start + r) * d;
       const o1 = r + 1 < count ? o0 + d : o0;
@@ -275,20 +321,21 @@ class TypeScriptKernel implements DistanceKernel {
       }
       const n0 = xn[start + r];
       const n1 = xn[start + Math.min(r + 1, count - 1)];
-      out[r] = n0 + qn[0] - 2 * a00;
-      out[s + r] = n0 + qn[1] - 2 * a01;
-      out[2 * s + r] = n0 + qn[2] - 2 * a02;
-      out[3 * s + r] = n0 + qn[3] - 2 * a03;
-      out[r + 1] = n1 + qn[0] - 2 * a10;
-      out[s + r + 1] = n1 + qn[1] - 2 * a11;
-      out[2 * s + r + 1] = n1 + qn[2] - 2 * a12;
-      out[3 * s + r + 1] = n1 + qn[3] - 2 * a13;
+      const o = 4 * r;
+      out[o] = n0 + qn[0] - 2 * a00;
+      out[o + 1] = n0 + qn[1] - 2 * a01;
+      out[o + 2] = n0 + qn[2] - 2 * a02;
+      out[o + 3] = n0 + qn[3] - 2 * a03;
+      out[o + 4] = n1 + qn[0] - 2 * a10;
+      out[o + 5] = n1 + qn[1] - 2 * a11;
+      out[o + 6] = n1 + qn[2] - 2 * a12;
+      out[o + 7] = n1 + qn[3] - 2 * a13;
     }
     for (let t = 0; t < 4; t++) {
       let n = 0;
       for (let r = 0; r < count; r++) {
         const norms = xn[start + r] + qn[t];
-        if (!(out[t * s + r] - eps * norms - slack > thresholds[t])) candidates[t * count + n++] = r;
+        if (!(out[4 * r + t] - eps * norms - slack > thresholds[t])) candidates[t * count + n++] = r;
       }
       counts[t] = n;
     }
@@ -296,12 +343,21 @@ class TypeScriptKernel implements DistanceKernel {
   }
 }
 
-/** The kernel over these training rows that `choice` asks for (see KernelChoice; "plain" is the caller's loop). */
-export function distanceKernel(data: FloatArray, rows: number, cols: number, choice: Exclude<KernelChoice, "plain"> = "auto"): DistanceKernel {
+/**
+ * The kernel over these training rows that `choice` asks for (see KernelChoice; "plain" is the
+ * caller's loop); a memory of its own counts against `owner`'s index (see memory.ts).
+ */
+export function distanceKernel(
+  data: FloatArray,
+  rows: number,
+  cols: number,
+  choice: Exclude<KernelChoice, "plain"> = "auto",
+  owner: object = data,
+): DistanceKernel {
   const xn = squaredNorms(data, rows, cols);
   if (choice !== "typescript") {
     try {
-      return new WasmKernel(data, xn, cols, choice === "auto");
+      return new WasmKernel(data, xn, cols, choice === "auto", owner);
     } catch {
       // fall through to TypeScript (no WebAssembly, or the memory could not be allocated)
     }

@@ -1,44 +1,45 @@
 /**
- * Leaf scans of the trees (euclidean) in WebAssembly SIMD: the tree-ordered rows
- * are copied once into the kernel's memory as pairs (rows 2p and 2p + 1 side by
- * side, one per lane), and a call gives the squared distances of one query to a
- * run of rows, each lane summing its dimensions in order exactly as the plain
- * loop does, so the distances are the plain loop's bit for bit.
+ * Leaf scans of the trees (euclidean) in WebAssembly SIMD, reading the rows
+ * where they live (see memory.ts): a call gives the squared distances of one
+ * query to a run of rows, two rows at a time (one per lane), each lane summing
+ * its dimensions in order exactly as the plain loop does, so the distances are
+ * the plain loop's bit for bit.
  */
 import type { NeighborHeap } from "../heap.js";
 import type { FloatArray } from "../matrix.js";
-import { wasmInstance } from "./blocked.js";
+import { addKernel, instantiate, placeRows, reserve } from "./memory.js";
 
 export class LeafScanKernel {
   private readonly fn: (q: number, x: number, d: number, f32: number, from: number, to: number, bound: number, out: number) => void;
+  private readonly x: number;
   private readonly qPtr: number;
   private readonly outPtr: number;
   private readonly f32: number;
   private readonly query: Float64Array;
   private readonly out: Float64Array;
+  /** Bytes of the kernel's own memory (0 when it works in the rows' memory). */
+  readonly ownBytes: number;
 
-  private constructor(data: FloatArray, rows: number, private readonly d: number, private readonly maxRun: number) {
-    const pairs = Math.ceil(rows / 2);
-    const f32 = data instanceof Float32Array;
-    const xBytes = pairs * d * (f32 ? 8 : 16);
-    this.qPtr = Math.ceil(xBytes / 16) * 16;
+  private constructor(data: FloatArray, private readonly d: number, private readonly maxRun: number, owner: object) {
+    const place = placeRows(data);
+    this.x = place.x;
+    this.qPtr = reserve(place.memory, d * 8 + (maxRun + 8) * 8);
     this.outPtr = this.qPtr + Math.ceil(d / 2) * 16;
-    const { memory, exports } = wasmInstance(this.outPtr + (maxRun + 4) * 8);
-    this.fn = exports.scanPairs as LeafScanKernel["fn"];
-    this.f32 = f32 ? 1 : 0;
-    const paired = f32 ? new Float32Array(memory.buffer, 0, pairs * d * 2) : new Float64Array(memory.buffer, 0, pairs * d * 2);
-    for (let r = 0; r < rows; r++) {
-      const base = (r >> 1) * d * 2 + (r & 1);
-      for (let j = 0, o = r * d; j < d; j++) paired[base + 2 * j] = data[o + j];
-    }
-    this.query = new Float64Array(memory.buffer, this.qPtr, d);
-    this.out = new Float64Array(memory.buffer, this.outPtr, maxRun + 4);
+    this.fn = instantiate(place.memory, place.shared).scanRows as LeafScanKernel["fn"];
+    this.f32 = data instanceof Float32Array ? 1 : 0;
+    this.query = new Float64Array(place.memory.buffer, this.qPtr, d);
+    this.out = new Float64Array(place.memory.buffer, this.outPtr, maxRun + 8);
+    this.ownBytes = place.own ? place.memory.buffer.byteLength : 0;
+    addKernel(owner, this);
   }
 
-  /** A kernel over these rows, scanning runs of at most maxRun rows per call, or null without WebAssembly SIMD. */
-  static create(data: FloatArray, rows: number, d: number, maxRun: number): LeafScanKernel | null {
+  /**
+   * A kernel over these rows, scanning runs of at most maxRun rows per call, or null without
+   * WebAssembly SIMD; a memory of its own counts against `owner`'s index (see memory.ts).
+   */
+  static create(data: FloatArray, d: number, maxRun: number, owner: object = data): LeafScanKernel | null {
     try {
-      return new LeafScanKernel(data, rows, d, maxRun);
+      return new LeafScanKernel(data, d, maxRun, owner);
     } catch {
       return null; // no WebAssembly (or turned off), or the memory could not be allocated
     }
@@ -59,10 +60,9 @@ export class LeafScanKernel {
     for (let from = start; from < end; from += this.maxRun) {
       const to = Math.min(end, from + this.maxRun);
       // rows reading +Infinity exceeded the bound part-way
-      this.fn(this.qPtr, 0, this.d, this.f32, from >> 1, (to + 1) >> 1, hd[0], this.outPtr);
-      const shift = from & ~1;
+      this.fn(this.qPtr, this.x, this.d, this.f32, from, to, hd[0], this.outPtr);
       for (let pos = from; pos < to; pos++) {
-        const r = out[pos - shift];
+        const r = out[pos - from];
         if (r <= hd[0]) heap.push(r, ids[pos]);
       }
     }
