@@ -2,6 +2,7 @@
 several chunkings and every algorithm; lost shards raise; no engine process outlives the cluster."""
 
 import gc
+import glob
 import os
 import signal
 import time
@@ -18,6 +19,7 @@ distributed = pytest.importorskip("distributed")
 
 import knnkit  # noqa: E402
 import knnkit.dask as kd  # noqa: E402
+from knnkit._bridge import _transport_base  # noqa: E402
 
 ALGORITHMS = ["brute", "kd_tree", "ball_tree"]
 N, D, K = 120, 3, 5
@@ -252,3 +254,6 @@ def test_worker_killed_during_kneighbors_then_cluster_closed():
         engine_pids |= set(client.run(_engine_pid).values())
     assert len(engine_pids) == 3 and len(worker_pids) == 3
     assert wait_until(lambda: not any(alive(p) for p in engine_pids) and not _bridges_of(worker_pids), timeout=30), _bridges_of(worker_pids)
+    # and each engine removed its transport directory
+    base = _transport_base()
+    assert not [p for p in worker_pids if glob.glob(os.path.join(base, f"knnkit-{p}-*"))]
