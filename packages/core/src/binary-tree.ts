@@ -214,7 +214,7 @@ function buildArrays(m: Matrix, leafSize: number, kind: TreeKind, metric: Metric
   const d = m.cols;
   const nNodes = treeNodeCount(m.rows, leafSize);
   const { data, idxArray, nodeStart, nodeEnd, isLeaf, splitDim, boxes } = partitionRows(m, nNodes, kind === "kd_tree");
-  if (kind === "kd_tree") return { data, idxArray, nodeStart, nodeEnd, isLeaf, nodeBounds: boxes, nodeRadius: allocShared(Float64Array, 0), splitDim };
+  if (kind === "kd_tree") return { data, idxArray, nodeStart, nodeEnd, isLeaf, splitDim, nodeBounds: boxes, nodeRadius: allocShared(Float64Array, 0) };
   const centroids = allocShared(Float64Array, nNodes * d);
   const nodeRadius = allocShared(Float64Array, nNodes);
   const rdist = reducedDistanceFn(metric);
@@ -231,7 +231,7 @@ function buildArrays(m: Matrix, leafSize: number, kind: TreeKind, metric: Metric
     }
     nodeRadius[node] = reducedToDistance(metric, radius);
   }
-  return { data, idxArray, nodeStart, nodeEnd, isLeaf, nodeBounds: centroids, nodeRadius, splitDim: allocShared(Int32Array, 0) };
+  return { data, idxArray, nodeStart, nodeEnd, isLeaf, splitDim: allocShared(Int32Array, 0), nodeBounds: centroids, nodeRadius };
 }
 
 function checkLeafSize(leafSize: number): void {
