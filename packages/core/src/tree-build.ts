@@ -14,6 +14,7 @@
  * Every node's exact box is then the union of its children's (leaves: their rows).
  */
 import type { FloatArray, Matrix } from "./matrix.js";
+import { allocRows } from "./kernels/memory.js";
 import { allocShared } from "./shared.js";
 
 export interface PartitionedRows {
@@ -37,7 +38,7 @@ export interface PartitionedRows {
  */
 export function partitionRows(m: Matrix, nNodes: number, sharedBoxes: boolean): PartitionedRows {
   const { data: X, rows: n, cols: d } = m;
-  const data = allocShared(X instanceof Float32Array ? Float32Array : Float64Array, n * d) as FloatArray;
+  const data = allocRows(X instanceof Float32Array ? Float32Array : Float64Array, n * d) as FloatArray;
   data.set(X);
   const idxArray = allocShared(Int32Array, n);
   for (let i = 0; i < n; i++) idxArray[i] = i;
