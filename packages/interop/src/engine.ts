@@ -7,6 +7,7 @@
  */
 import {
   BallTree,
+  BruteForce,
   KDTree,
   KNeighborsClassifier,
   KNeighborsRegressor,
@@ -74,6 +75,14 @@ export interface Description {
   algorithm: string;
   dtype: string;
   classes?: (number | string)[];
+  /** Bytes the index holds (see KnnIndex.memoryBytes). */
+  memory_bytes?: number;
+  /** Brute force's distance path (see BruteForce.kernelKind). */
+  kernel?: string;
+}
+
+function indexFacts(index: KnnIndex): Pick<Description, "memory_bytes" | "kernel"> {
+  return { memory_bytes: index.memoryBytes, kernel: index instanceof BruteForce ? index.kernelKind : undefined };
 }
 
 const FIT_KINDS = ["NearestNeighbors", "KNeighborsClassifier", "KNeighborsRegressor", "KDTree", "BallTree", ...MORE_KINDS] as const;
@@ -169,7 +178,7 @@ export function coreOptions(kind: FitKind, params: Record<string, unknown>): Rec
     }
   }
   if (!tree) options.workers = workersFor(params.n_jobs);
-  if (kind === "NearestNeighbors" || !("weights" in names)) delete options.weights;
+  if (!["KNeighborsClassifier", "KNeighborsRegressor", "RadiusNeighborsClassifier", "RadiusNeighborsRegressor", "KNNImputer"].includes(kind)) delete options.weights;
   return options;
 }
 
@@ -260,7 +269,11 @@ export class Engine {
   /** Runs one operation. Throws EngineError (see errorCode), its message in the client's parameter names. */
   call(op: string, fields: Record<string, unknown> = {}, inputs: EngineInputs = {}): EngineAnswer {
     try {
-      return this.dispatch(op, fields, inputs);
+      const start = performance.now();
+      const answer = this.dispatch(op, fields, inputs);
+      // the call's own time (a fit's: the build), which a client tells from the transfer around it
+      answer.result.engine_ms = performance.now() - start;
+      return answer;
     } catch (e) {
       if (e instanceof EngineError || !(e instanceof KnnInputError || e instanceof NotFittedError)) throw e;
       throw new EngineError(errorCode(e), snakeMessage(e.message));
@@ -335,7 +348,7 @@ export class Engine {
   private describe(handle: number, obj: Fitted): Description {
     const kind = kindOf(obj);
     if (isMore(obj)) return { handle, kind, ...describeMore(obj) } as Description;
-    if (obj instanceof KnnIndex) return { handle, kind, rows: obj.rows, cols: obj.cols, algorithm: obj.algorithm, dtype: obj.dtype };
+    if (obj instanceof KnnIndex) return { handle, kind, rows: obj.rows, cols: obj.cols, algorithm: obj.algorithm, dtype: obj.dtype, ...indexFacts(obj) };
     return {
       handle,
       kind,
@@ -344,6 +357,7 @@ export class Engine {
       algorithm: String(obj.fitAlgorithm),
       dtype: obj.fittedIndex.dtype,
       classes: obj instanceof KNeighborsClassifier ? obj.classes : undefined,
+      ...indexFacts(obj.fittedIndex),
     };
   }
 

@@ -28,6 +28,7 @@ def test_display_names_the_algorithm_auto_chose(make, cols, algorithm, why):
         shown = html.unescape(bundle[mime].replace("</th><td style='text-align:left'>", ": "))
         assert f"algorithm: {algorithm}" in shown and why in shown
         assert "60 rows x" in shown and "float64" in shown
+        assert "MiB" in shown and "ms in the engine" in shown
     assert bundle["text/html"].index("sk-") < bundle["text/html"].index("knnkit-fit")  # scikit-learn's diagram first
 
 

@@ -5,6 +5,7 @@ it (e.g. in Pyodide) the same classes stand on a minimal base class.
 """
 
 from ._base import SKLEARN
+from ._compare import Comparison, compare
 from ._errors import InvalidParameterError, NotFittedError
 from ._estimators import KNeighborsClassifier, KNeighborsRegressor, NearestNeighbors
 from ._trees import BallTree, KDTree
@@ -20,7 +21,14 @@ from ._neighbors_more import (
 
 __all__ = ["KNeighborsClassifier", "KNeighborsRegressor", "NearestNeighbors", "KDTree", "BallTree", "RadiusNeighborsClassifier", "RadiusNeighborsRegressor",
            "KNeighborsTransformer", "RadiusNeighborsTransformer", "LocalOutlierFactor", "NearestCentroid", "KNNImputer",
-           "InvalidParameterError", "NotFittedError"]
+           "InvalidParameterError", "NotFittedError", "compare", "Comparison"]
+
+
+def load_ipython_extension(ipython) -> None:
+    """`%load_ext knnkit`: the magics %knnkit_compare and %%knnkit_time (see _magics.py)."""
+    from ._magics import load_ipython_extension as load
+
+    load(ipython)
 
 
 def _version() -> str:

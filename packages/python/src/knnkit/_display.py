@@ -1,5 +1,5 @@
 """Rich display of fitted estimators and trees: what the engine built (the algorithm `auto` chose and why,
-rows x features, dtype, fit time), in plain text and HTML, after scikit-learn's own display."""
+rows x features, dtype, distance kernel, memory, build time), in plain text and HTML, after scikit-learn's own display."""
 
 from __future__ import annotations
 
@@ -41,8 +41,14 @@ def fit_summary(obj) -> list[tuple[str, str]] | None:
         ("why", _reason(obj, info)),
         ("training data", f"{info['rows']:,} rows x {info['cols']:,} features, {info['dtype']}"),
     ]
+    if info.get("kernel"):
+        rows.append(("distance kernel", info["kernel"]))
+    if info.get("memory_bytes") is not None:
+        rows.append(("memory", f"{info['memory_bytes'] / 2**20:,.2f} MiB"))
+    if info.get("engine_ms") is not None:
+        rows.append(("build time", f"{info['engine_ms']:,.1f} ms in the engine"))
     if remote.fit_seconds is not None:
-        rows.append(("fit time", f"{remote.fit_seconds * 1000:.1f} ms (from the call: data transfer, and the engine start on a first call, included)"))
+        rows.append(("fit call", f"{remote.fit_seconds * 1000:,.1f} ms (with the data transfer, and the engine start on a first call)"))
     return rows
 
 
