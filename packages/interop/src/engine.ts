@@ -178,7 +178,7 @@ export function coreOptions(kind: FitKind, params: Record<string, unknown>): Rec
     }
   }
   if (!tree) options.workers = workersFor(params.n_jobs);
-  if (!["KNeighborsClassifier", "KNeighborsRegressor", "RadiusNeighborsClassifier", "RadiusNeighborsRegressor", "KNNImputer"].includes(kind)) delete options.weights;
+  if (kind === "NearestNeighbors" || !("weights" in names)) delete options.weights;
   return options;
 }
 
