@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Table, tableFromIPC, tableToIPC, vectorFromArray, Utf8, Uint8 } from "apache-arrow";
-import { KDTree, KNeighborsClassifier, matrixFromRows, mulberry32 } from "@knnkit/core";
+import { KDTree, KNeighborsClassifier, KNeighborsTransformer, KNNImputer, LocalOutlierFactor, matrixFromRows, mulberry32 } from "@knnkit/core";
 import { matrixToIPC, loadKnnkitPyodide, PyodideTransport, type KnnkitPyodide } from "../packages/interop/src/index.js";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -88,6 +88,47 @@ const BAD_INPUTS: Step[] = [
   { op: "predict", fields: { handle: 1 }, inputs: { X: Q }, code: "unsupported" },
   { op: "load", inputs: { bytes: "$16:half" }, code: "input" },
   { op: "teleport", code: "input" },
+];
+
+const XMissing: Cell[][] = X.map((r, i) => r.map((v, j) => ((i * 3 + j) % 7 === 0 ? "nan" : v)));
+
+// issue 16's kinds, in a fresh engine: handles 1 radius classifier, 2 radius regressor, 3 k-neighbours transformer,
+// 4 radius transformer, 5 LocalOutlierFactor, 6 NearestCentroid, 7 KNNImputer, 8 multi-output k-NN classifier
+const MORE_OPERATIONS: Step[] = [
+  { op: "fit", fields: { kind: "RadiusNeighborsClassifier", params: { radius: 0.3, weights: "distance", outlier_label: "left" } }, inputs: { X, y: labels } },
+  { op: "predict", fields: { handle: 1 }, inputs: { X: Q } },
+  { op: "predict_proba", fields: { handle: 1 }, inputs: { X: Q } },
+  { op: "fit", fields: { kind: "RadiusNeighborsRegressor", params: { radius: 0.3 } }, inputs: { X, y: values } },
+  { op: "predict", fields: { handle: 2 }, inputs: { X: Q } },
+  { op: "fit", fields: { kind: "KNeighborsTransformer", params: { n_neighbors: 3, mode: "distance" } }, inputs: { X } },
+  { op: "transform", fields: { handle: 3 }, inputs: { X: Q } },
+  { op: "fit", fields: { kind: "RadiusNeighborsTransformer", params: { radius: 0.2, mode: "connectivity" } }, inputs: { X } },
+  { op: "transform", fields: { handle: 4 }, inputs: { X: Q } },
+  { op: "fit", fields: { kind: "LocalOutlierFactor", params: { n_neighbors: 5, novelty: true } }, inputs: { X } },
+  { op: "attributes", fields: { handle: 5 } },
+  { op: "score_samples", fields: { handle: 5 }, inputs: { X: Q } },
+  { op: "decision_function", fields: { handle: 5 }, inputs: { X: Q } },
+  { op: "fit", fields: { kind: "NearestCentroid", params: {} }, inputs: { X, y: labels } },
+  { op: "predict", fields: { handle: 6 }, inputs: { X: Q } },
+  { op: "predict_proba", fields: { handle: 6 }, inputs: { X: Q } },
+  { op: "fit", fields: { kind: "KNNImputer", params: { n_neighbors: 3, missing_values: "nan", n_jobs: -1 } }, inputs: { X: XMissing } },
+  { op: "transform", fields: { handle: 7 }, inputs: { X: XMissing } },
+  { op: "fit", fields: { kind: "KNeighborsMultiOutputClassifier", params: { n_neighbors: 3 }, outputs: 2 }, inputs: { X, y: X.flatMap((r, i) => [labels[i], r[1] < 0.5 ? "low" : "high"]) } },
+  { op: "predict", fields: { handle: 8 }, inputs: { X: Q } },
+  { op: "kneighbors", fields: { handle: 5, k: 2 }, inputs: { X: Q } },
+];
+
+const MORE_BAD_INPUTS: Step[] = [
+  { op: "fit", fields: { kind: "RadiusNeighborsClassifier", params: { radius: -1 } }, inputs: { X, y: labels }, code: "param" },
+  { op: "fit", fields: { kind: "RadiusNeighborsClassifier", params: { outlier_label: 3 } }, inputs: { X, y: labels }, code: "param" },
+  { op: "fit", fields: { kind: "KNeighborsTransformer", params: { mode: "both" } }, inputs: { X }, code: "param" },
+  { op: "fit", fields: { kind: "LocalOutlierFactor", params: { contamination: 0.9 } }, inputs: { X }, code: "param" },
+  { op: "fit", fields: { kind: "NearestCentroid", params: {} }, inputs: { X, y: X.map(() => "one") }, code: "input" },
+  { op: "fit", fields: { kind: "KNNImputer", params: { n_neighbors: 0 } }, inputs: { X }, code: "param" },
+  { op: "fit", fields: { kind: "KNNImputer", params: {} }, inputs: { X: [[0, "inf", 1], ...X.slice(1)] }, code: "input" },
+  { op: "predict", fields: { handle: 1 }, inputs: { X: Q.map((r) => r.map((v) => v + 10)) }, code: "input" },
+  { op: "transform", fields: { handle: 1 }, inputs: { X: Q }, code: "unsupported" },
+  { op: "save", fields: { handle: 2 }, code: "unsupported" },
 ];
 
 /** The setup steps the bad-input table refers to: handle 1 a NearestNeighbors, 2 a classifier; step 16 saves the classifier. */
@@ -219,7 +260,7 @@ function viaPyodide(table: Step[]): Answer[] {
 
 /** JSON numbers cannot carry NaN; compare after mapping both sides the same way. */
 function comparable(answers: Answer[]): unknown {
-  return JSON.parse(JSON.stringify(answers.map((a) => ({ ...a, result: a.result && { ...a.result, pid: undefined, operations: undefined } }))));
+  return JSON.parse(JSON.stringify(answers.map((a) => ({ ...a, result: a.result && { ...a.result, pid: undefined, operations: undefined, engine_ms: undefined } }))));
 }
 
 beforeAll(async () => {
@@ -264,6 +305,33 @@ describe("the engine contract, through the IPC bridge and through Pyodide", () =
     }
     expect(comparable(pyo)).toEqual(comparable(ipc));
     expect(ipc.at(-1)!.ok).toBe(true);
+    await bridge.close();
+  });
+
+  it("gives identical answers for issue 16's kinds, equal to core's, and refuses their bad inputs alike", async () => {
+    bridge = new BridgeProcess();
+    const ipc = await viaBridge(MORE_OPERATIONS);
+    const pyo = viaPyodide(MORE_OPERATIONS);
+    expect(ipc.filter((a) => !a.ok)).toEqual([]);
+    expect(comparable(pyo)).toEqual(comparable(ipc));
+    const graph = new KNeighborsTransformer({ nNeighbors: 3 }).fit(X).transform(Q);
+    expect(ipc[6].arrays!.indices).toEqual(Array.from(graph.indices));
+    expect(ipc[6].arrays!.data).toEqual(Array.from(graph.data));
+    const lof = new LocalOutlierFactor({ nNeighbors: 5 }).fit(X);
+    expect(ipc[10].arrays!.negative_outlier_factor).toEqual(Array.from(lof.negativeOutlierFactor));
+    expect(ipc[11].arrays!.scores).toEqual(Array.from(lof.scoreSamples(Q)));
+    const imputed = new KNNImputer({ nNeighbors: 3 }).fitTransform({ data: Float64Array.from(XMissing.flat(), cellValue), rows: X.length, cols: 3 });
+    expect(ipc[17].arrays!.X).toEqual(Array.from(imputed.data));
+    await bridge.close();
+
+    bridge = new BridgeProcess();
+    // handle 1: a radius classifier without an outlier label (rows without neighbours are an error); 2: a radius regressor
+    const setup: Step = { op: "fit", fields: { kind: "RadiusNeighborsClassifier", params: { radius: 0.3 } }, inputs: { X, y: labels } };
+    const table = [setup, MORE_OPERATIONS[3], ...MORE_BAD_INPUTS, MORE_OPERATIONS[1]];
+    const bad = await viaBridge(table);
+    MORE_BAD_INPUTS.forEach((step, i) => expect({ i, code: bad[i + 2].code }).toEqual({ i, code: step.code }));
+    expect(comparable(viaPyodide(table))).toEqual(comparable(bad));
+    expect(bad.at(-1)!.ok).toBe(true);
     await bridge.close();
   });
 

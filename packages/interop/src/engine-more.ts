@@ -79,6 +79,9 @@ export const MORE_PARAMS: Record<MoreKind, Record<string, string>> = {
   },
 };
 
+/** Operations only these kinds have (any other kind answers "unsupported"). */
+export const MORE_OPERATIONS: readonly string[] = ["transform", "score_samples", "decision_function", "attributes"];
+
 export function isMoreKind(kind: unknown): kind is MoreKind {
   return typeof kind === "string" && (MORE_KINDS as readonly string[]).includes(kind);
 }

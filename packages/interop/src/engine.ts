@@ -19,7 +19,7 @@ import {
   resolveMetric,
   type Matrix,
 } from "@knnkit/core";
-import { MORE_KINDS, MORE_PARAMS, constructMore, describeMore, isMore, isMoreKind, kindOfMore, moreOperation, type MoreFitted } from "./engine-more.js";
+import { MORE_KINDS, MORE_OPERATIONS, MORE_PARAMS, constructMore, describeMore, isMore, isMoreKind, kindOfMore, moreOperation, type MoreFitted } from "./engine-more.js";
 import { deserialize, serialize } from "./persistence.js";
 
 /**
@@ -282,8 +282,8 @@ export class Engine {
 
   private dispatch(op: string, fields: Record<string, unknown>, inputs: EngineInputs): EngineAnswer {
     const obj = op !== "free" && op !== "info" && fields.handle !== undefined ? this.get(fields) : null;
-    if (obj !== null && isMore(obj)) {
-      const answer = moreOperation(obj, op, fields, inputs);
+    if (obj !== null && (isMore(obj) || MORE_OPERATIONS.includes(op))) {
+      const answer = isMore(obj) ? moreOperation(obj, op, fields, inputs) : null;
       if (answer) return answer;
       if ((OPERATIONS as readonly string[]).includes(op)) throw new EngineError("unsupported", `${kindOf(obj)} has no ${op}`);
     }
