@@ -140,7 +140,7 @@ def _engine(name, X, Q, k, y_train, task):
 
         options = {"candidates": float(param)} if kind == "prefilter" else {}
         build = lambda: NearestNeighbors(n_neighbors=k, algorithm=kind, leaf_size=40, n_jobs=-1 if all_cores else None, **options).fit(X)
-        return build, lambda m: m.kneighbors(Q, k, return_distance=False), lambda m: None
+        return build, lambda m: m.kneighbors(Q, k, return_distance=False), lambda m: m._remote.info.get("memory_bytes")
     if base in ("knnkit_estimator", "sklearn_estimator"):
         if task == "none":
             raise ValueError("needs a target y")
@@ -285,6 +285,10 @@ def compare(X, y=None, *, queries=0.2, k=10, engines=None, repeats=3, seed=0, mi
     names = list(engines) if engines is not None else KNNKIT_ENGINES + PEER_ENGINES
     started = time.time()
     exact_dist, exact = NearestNeighbors(n_neighbors=k, algorithm="brute").fit(Xtr).kneighbors(Q)
+    if any(name.replace("@all", "").partition(":")[0] in ("brute", "kd_tree", "ball_tree", "prefilter", "knnkit_estimator") for name in names):
+        from ._backend import get_backend
+
+        get_backend().generation  # the engine starts here, outside the first engine's build time
     timings = {name: {"build": [], "first": [], "query": []} for name in names}
     bar = _progress(repeats * len(names))
     for r in range(repeats):
@@ -353,6 +357,10 @@ def _machine() -> dict:
 
 # ---------------------------------------------------------------- the result
 
+def _number(v: float) -> str:
+    return f"{v:,.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+
+
 class Comparison:
     """The outcome of knnkit.compare: .results (results.json's schema), .table, .figures(), .to_html(path)."""
 
@@ -401,7 +409,7 @@ class Comparison:
         return [headline, trade]
 
     def _table_html(self) -> str:
-        return self.table.to_html(float_format=lambda v: f"{v:,.3g}" if abs(v) < 1000 else f"{v:,.0f}", na_rep="—", classes="knnkit-compare")
+        return self.table.to_html(float_format=_number, na_rep="—", classes="knnkit-compare")
 
     def to_html(self, path) -> Path:
         """Writes a standalone page (table and charts, plotly.js inlined) and returns its path."""
@@ -416,7 +424,7 @@ class Comparison:
         return path
 
     def __repr__(self) -> str:
-        return "knnkit.Comparison\n" + self.table.to_string()
+        return "knnkit.Comparison\n" + self.table.to_string(float_format=_number, na_rep="—", max_colwidth=60)
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         """The table (text and HTML, the HTML with both charts, plotly.js from its CDN), the headline chart as a
@@ -438,8 +446,8 @@ class Comparison:
 
     def _ipython_display_(self):
         """In IPython: the table, then each chart as its own output (a plotly-aware front end draws them)."""
-        from IPython.display import HTML, display
+        from IPython.display import display
 
-        display(HTML(self._table_html()))
+        display({"text/plain": repr(self), "text/html": self._table_html()}, raw=True)
         for fig in self.figures():
             display(fig)
