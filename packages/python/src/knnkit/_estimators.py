@@ -182,6 +182,7 @@ class KNeighborsClassifier(ClassifierMixin, _Weighted):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = False
+        tags.target_tags.multi_output = True
         return tags
 
 
@@ -201,10 +202,15 @@ class KNeighborsRegressor(RegressorMixin, _Weighted):
 
     def predict(self, X):
         """The weighted mean of the neighbours' targets for each row of X (rows × outputs for a 2-D y)."""
-        if self.outputs_2d_:
+        if getattr(self, "outputs_2d_", False):
             from ._neighbors_more import multi_output_predict
 
             return multi_output_predict(self, X)
         remote = fitted_remote(self)
         _, arrays = remote.call("predict", {"X": query_input(self, X)})
         return arr.floats(arrays["values"])
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
