@@ -76,7 +76,7 @@ def test_quick_run_schema_and_browser(tmp_path):
     for r in measured:
         assert r["oneshot_s"] == pytest.approx(r["build_s"] + r["first_query_s"], rel=0.5), r
         assert r["first_query_s"] > 0
-    # knnkit's real index memory: its arrays plus the kernels' copies (brute force keeps float32 rows in WebAssembly memory)
+    # knnkit's real index memory (memoryBytes): its arrays plus kernel scratch and copies (brute force on float64 rows keeps a float32 copy for its kernel)
     ours = [r for r in measured if r["engine"].startswith("knnkit")]
     assert all(r["index_bytes_total"] >= r["index_bytes"] for r in ours)
     brute = next(r for r in ours if r["dataset"] == "W5" and r["engine"] == "knnkit brute")

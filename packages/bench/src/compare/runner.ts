@@ -11,8 +11,8 @@
  * steady query inside this process (start-up and file reading are not counted),
  * writes each engine's neighbour indices as an Arrow file, and prints one JSON line per engine, then {"process": {load_s, run_s}} (time spent reading
  * the input files, and time from then to the end) so start-up is reported apart.
- * With node --expose-gc, index_bytes_total adds to the index's arrays (index_bytes) the WebAssembly
- * memories its kernels keep alive (the float32 copy of the rows, norms): the real figure.
+ * index_bytes is the index's arrays; index_bytes_total its memoryBytes after the queries (the
+ * WebAssembly memory its rows live in, with every kernel's scratch there, and any kernel's own copy).
  * An engine this build of @knnkit/core lacks gets a line with "error": "not available: ...".
  */
 import { readFileSync, writeFileSync } from "node:fs";
@@ -86,42 +86,6 @@ function secondsPerCall(fn: () => void): number {
   return elapsed / calls;
 }
 
-const gc = (globalThis as { gc?: () => void }).gc;
-
-/**
- * Bytes outside the JavaScript heap after full collections; null without --expose-gc.
- * V8 frees array buffers in the background, so it collects until the figure settles.
- */
-async function externalBytes(): Promise<number | null> {
-  if (!gc) return null;
-  let last = Infinity;
-  for (let i = 0; i < 10; i++) {
-    gc();
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    const now = process.memoryUsage().external;
-    if (now === last) break;
-    last = now;
-  }
-  return last;
-}
-
-// every WebAssembly memory the kernels create (looked up on the global at each call), to count the
-// kernel copies an index keeps (float32 rows, norms) besides its arrays
-const memories: WeakRef<WebAssembly.Memory>[] = [];
-const NativeMemory = WebAssembly.Memory;
-(WebAssembly as { Memory: typeof NativeMemory }).Memory = class extends NativeMemory {
-  constructor(descriptor: WebAssembly.MemoryDescriptor) {
-    super(descriptor);
-    memories.push(new WeakRef(this));
-  }
-};
-
-/** Bytes of the WebAssembly memories made since `from` that are still alive after a full collection (null without --expose-gc). */
-async function kernelBytes(from: number): Promise<number | null> {
-  if ((await externalBytes()) === null) return null;
-  return memories.slice(from).reduce((sum, m) => sum + (m.deref()?.buffer.byteLength ?? 0), 0);
-}
-
 function indexBytes(index: KnnIndex): number {
   let total = 0;
   for (const a of Object.values(index.sharedState().arrays)) total += a.byteLength;
@@ -175,7 +139,6 @@ async function run(): Promise<void> {
     } else throw new Error(`unknown engine ${engine}`);
     const builds: number[] = [];
     const firstQueries: number[] = [];
-    const firstMemory = memories.length;
     const queries: number[] = [];
     let index: KnnIndex | null = null;
     let result = null;
@@ -188,7 +151,6 @@ async function run(): Promise<void> {
       queries.push(secondsPerCall(() => (result = idx.query(test.X, k, { workers }))));
     }
     const res = result as unknown as { indices: Int32Array };
-    const kernels = await kernelBytes(firstMemory); // the last index built is alive: its kernels count
     const path = join(out, `knnkit-${engine.replace(/[^a-zA-Z0-9_.-]/g, "_")}.arrow`);
     writeFileSync(path, tableToIPC(new Table({ indices: typedVector(res.indices) }), "file"));
     console.log(
@@ -203,7 +165,7 @@ async function run(): Promise<void> {
         k,
         indices: path,
         index_bytes: indexBytes(index as unknown as KnnIndex),
-        index_bytes_total: kernels === null ? null : indexBytes(index as unknown as KnnIndex) + kernels,
+        index_bytes_total: (index as unknown as Partial<KnnIndex>).memoryBytes ?? null,
       }),
     );
   }
