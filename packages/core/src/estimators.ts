@@ -6,7 +6,7 @@ import { toMatrix, type Matrix, type MatrixLike } from "./matrix.js";
 import { MetricKind, kdTreeAllows, resolveMetric, type Metric, type MetricOptions } from "./metrics.js";
 import type { KnnResult, RadiusResult } from "./results.js";
 import { r2Score } from "./evaluation.js";
-import { PrefilterIndex, type Label } from "./prefilter.js";
+import { PrefilterIndex, type Label, type PrefilterMode } from "./prefilter.js";
 import type { ScoringMethod } from "./scoring.js";
 import { tunePrefilter, type TuneResult } from "./tuner.js";
 import { checkIndexState, indexFromState, type RestoreOptions } from "./index-state.js";
@@ -38,9 +38,11 @@ export interface NeighborsOptions extends MetricOptions {
   features?: number[];
   /** With algorithm "prefilter": tune candidates and halving stages at fit to reach this recall@k on held-out rows. */
   targetRecall?: number;
+  /** The prefilter's mode (PrefilterSettings.mode): "budget" (default) or "exact". */
+  prefilterMode?: PrefilterMode;
 }
 
-const PREFILTER_KNOBS = ["candidates", "nFilterFeatures", "halvingStages", "scoring", "features", "targetRecall"] as const;
+const PREFILTER_KNOBS = ["candidates", "nFilterFeatures", "halvingStages", "scoring", "features", "targetRecall", "prefilterMode"] as const;
 
 /**
  * The `auto` rule (scikit-learn's): brute force when the metric is cosine, when
@@ -132,8 +134,9 @@ abstract class NeighborsBase {
     let tuning: TuneResult | null = null;
     let index: KnnIndex;
     if (algorithm === "prefilter") {
-      const { targetRecall, ...knobs } = extra;
-      const base = { ...opts, ...knobs, y, task };
+      const { targetRecall, prefilterMode, ...knobs } = extra;
+      const base = { ...opts, ...knobs, y, task, mode: prefilterMode };
+      if (targetRecall !== undefined && prefilterMode === "exact") throw new KnnInputError('targetRecall tunes a budget; prefilterMode "exact" has none (recall is always 1)');
       if (targetRecall !== undefined) {
         tuning = tunePrefilter(m, y, { ...base, k: this.options.nNeighbors, targetRecall, halvingStages: undefined });
         index = PrefilterIndex.build(m, { ...base, candidates: tuning.candidates, halvingStages: tuning.halvingStages });

@@ -263,6 +263,7 @@ function checkPrefilter(c: Checker, params: Record<string, unknown>, arrays: Rec
   const filter = c.columns(params.filterFeatures, "filterFeatures", cols, false);
   if (filter.length === 0) c.fail("filterFeatures must name at least one column");
   c.int(params.halving, "halving", 0, filter.length - 1);
+  if (params.mode !== undefined && params.mode !== "budget" && params.mode !== "exact") c.fail(`mode must be "budget" or "exact", got ${JSON.stringify(params.mode)}`);
   const categorical = c.columns(params.categorical, "categorical", cols, true);
   c.weight(params.categoricalWeight, categorical);
   const data = c.data(arrays, rows, cols);

@@ -34,7 +34,7 @@ export {
   type StoredOptions,
 } from "./estimators.js";
 export { indexFromState, checkIndexState, INDEX_KINDS, type RestoreOptions } from "./index-state.js";
-export { PrefilterIndex, prefilterTarget, type PrefilterOptions, type PrefilterSettings } from "./prefilter.js";
+export { PrefilterIndex, prefilterTarget, type PrefilterMode, type PrefilterOptions, type PrefilterResult, type PrefilterSettings } from "./prefilter.js";
 export {
   pearsonScore,
   correlationRatio,

@@ -14,15 +14,23 @@
  * On a categorical primary feature the window starts with the whole block of
  * the query's category and widens to neighbouring codes only if it holds fewer
  * than m rows.
+ *
+ * Certified windows (minkowski metrics, any p >= 1, chebyshev included): the gap
+ * on one feature never exceeds the distance, |x_f - q_f| <= ||x - q||_p. So a row
+ * outside a window whose edge gaps both exceed the k-th distance found cannot
+ * be among the k nearest, nor tie with them. Mode "exact" grows the window from
+ * the query's place outward until that holds (the answer is brute force's);
+ * mode "budget" scans m rows and reports per query whether it holds (`certified`).
  */
 import { KnnInputError } from "./errors.js";
 import { NeighborHeap } from "./heap.js";
-import type { RaggedBuilder } from "./results.js";
+import type { KnnResult, QueryOptions, RaggedBuilder } from "./results.js";
 import { KnnIndex } from "./index-base.js";
 import { toMatrix, type FloatArray, type Matrix, type MatrixLike } from "./matrix.js";
 import { MetricKind, reducedToDistance, resolveMetric, type Metric, type MetricOptions } from "./metrics.js";
 import { checkCategoricalCodes, checkCategoricalFeatures, checkColumnIndices } from "./mixed-metric.js";
 import type { BlockedSearch } from "./kernels/blocked-search.js";
+import { allocRows } from "./kernels/memory.js";
 import { RowScanner } from "./scanner.js";
 import { nthSmallest } from "./select.js";
 import { rankByScore, scoreFeatures, type PrefilterTarget, type ScoringMethod } from "./scoring.js";
@@ -30,8 +38,12 @@ import { STATE_VERSION, allocShared, shareArrays, unpermuteRows, type PrefilterS
 
 export type Label = number | string;
 
-import { allocRows } from "./kernels/memory.js";
+/** "budget": a window of `candidates` rows; "exact": the window grows until the answer is provably exact. */
+export type PrefilterMode = "budget" | "exact";
+
 export interface PrefilterSettings {
+  /** Default "budget". Mode "exact" refuses categorical columns (a 0/1 mismatch bounds no numeric gap). */
+  mode?: PrefilterMode;
   /** Rows kept by the window: a count (integer >= 1) or a fraction of N in (0, 1). Default 0.2. */
   candidates?: number;
   /** Halving stages after the window, each on the next ranked feature. Default 0. */
@@ -90,7 +102,27 @@ export function prefilterTarget(y: ArrayLike<Label> | undefined, rows: number, t
   return { kind: "values", values: out };
 }
 
-function checkSettings(s: PrefilterSettings, rows: number, nFilter: number): { m: number; halving: number } {
+/** A k-NN result of the prefilter: certified[i] = 1 where query i's answer is provably brute force's. */
+export interface PrefilterResult extends KnnResult {
+  readonly certified: Uint8Array;
+}
+
+/**
+ * Slack on the k-th distance when comparing it with a projection gap: a row's computed
+ * distance is at least its computed gap for euclidean, manhattan and chebyshev (sums and
+ * maxima of non-negative terms); minkowski's final power may round an ulp below.
+ */
+const GAP_SLACK = 1 + 1e-9;
+
+interface Settings {
+  m: number;
+  halving: number;
+  mode: PrefilterMode;
+}
+
+function checkSettings(s: PrefilterSettings, rows: number, nFilter: number): Settings {
+  const mode = s.mode ?? "budget";
+  if (mode !== "budget" && mode !== "exact") throw new KnnInputError(`mode must be "budget" or "exact", got "${String(mode)}"`);
   const c = s.candidates ?? 0.2;
   if (typeof c !== "number" || !(c > 0) || !Number.isFinite(c)) {
     throw new KnnInputError(`candidates must be a count >= 1 or a fraction in (0, 1), got ${c}`);
@@ -102,7 +134,8 @@ function checkSettings(s: PrefilterSettings, rows: number, nFilter: number): { m
   if (halving > nFilter - 1) {
     throw new KnnInputError(`halvingStages=${halving} needs ${halving + 1} filter features, but only ${nFilter} are used (nFilterFeatures)`);
   }
-  return { m, halving };
+  if (mode === "exact" && halving > 0) throw new KnnInputError(`mode "exact" takes no halving stages (got halvingStages=${halving})`);
+  return { m, halving, mode };
 }
 
 export class PrefilterIndex extends KnnIndex {
@@ -110,16 +143,21 @@ export class PrefilterIndex extends KnnIndex {
   /** Window size in rows. */
   readonly m: number;
   readonly halvingStages: number;
+  readonly mode: PrefilterMode;
   private readonly core: PrefilterCore;
   /** The distance path over windows (no halving) or halving survivors (see scanner.ts). */
   private readonly scanner: RowScanner;
   private readonly primaryCategorical: boolean;
 
-  private constructor(core: PrefilterCore, cols: number, metric: Metric, settings: { m: number; halving: number }, workers: PrefilterOptions["workers"]) {
+  private constructor(core: PrefilterCore, cols: number, metric: Metric, settings: Settings, workers: PrefilterOptions["workers"]) {
     super(core.rowIds.length, cols, metric, core.data instanceof Float32Array ? "float32" : "float64", workers);
     this.core = core;
     this.m = settings.m;
     this.halvingStages = settings.halving;
+    this.mode = settings.mode;
+    if (settings.mode === "exact" && core.categorical.length > 0) {
+      throw new KnnInputError(`mode "exact" needs numeric columns only: a categorical mismatch bounds no gap on the sort feature (columns ${core.categorical.join(", ")} are categorical); use mode "budget" or algorithm "brute"`);
+    }
     this.scanner = new RowScanner(core.data, core.rowIds.length, cols, metric, {
       site: settings.halving === 0 ? "windows" : "positions",
       categorical: core.categorical,
@@ -161,12 +199,16 @@ export class PrefilterIndex extends KnnIndex {
       categorical: [...p.categorical],
       categoricalWeight: p.categoricalWeight,
     };
-    return new PrefilterIndex(core, p.cols, resolveMetric(p), { m: p.m, halving: p.halving }, 1);
+    return new PrefilterIndex(core, p.cols, resolveMetric(p), { m: p.m, halving: p.halving, mode: p.mode ?? "budget" }, 1);
   }
 
   /** The same fitted projections with another window size or halving count (no rebuild). */
   withSettings(settings: PrefilterSettings): PrefilterIndex {
-    const s = checkSettings({ candidates: settings.candidates ?? this.m, halvingStages: settings.halvingStages ?? this.halvingStages }, this.rows, this.core.filterFeatures.length);
+    const s = checkSettings(
+      { candidates: settings.candidates ?? this.m, halvingStages: settings.halvingStages ?? this.halvingStages, mode: settings.mode ?? this.mode },
+      this.rows,
+      this.core.filterFeatures.length,
+    );
     return new PrefilterIndex(this.core, this.cols, this.metric, s, this.workers);
   }
 
@@ -189,7 +231,7 @@ export class PrefilterIndex extends KnnIndex {
     return {
       kind: "prefilter",
       version: STATE_VERSION,
-      params: { rows: this.rows, cols: this.cols, metric: this.metric.name, p: this.metric.p, m: this.m, halving: this.halvingStages, filterFeatures, categorical, categoricalWeight },
+      params: { rows: this.rows, cols: this.cols, metric: this.metric.name, p: this.metric.p, m: this.m, halving: this.halvingStages, mode: this.mode, filterFeatures, categorical, categoricalWeight },
       arrays: { data, rowIds, primaryValues, scores },
     };
   }
@@ -201,7 +243,33 @@ export class PrefilterIndex extends KnnIndex {
   }
 
   protected queryCost(k: number): number {
+    if (this.mode === "exact") return Math.max(k, Math.sqrt(this.rows));
     return Math.max(k, this.m / 2 ** this.halvingStages) + this.m * 0.05;
+  }
+
+  /** As KnnIndex.query, with `certified` per query (all 1 in mode "exact"; see the header). */
+  override query(Q: MatrixLike, k: number, options: QueryOptions = {}): PrefilterResult {
+    const res = super.query(Q, k, options);
+    return { ...res, certified: this.certify(toMatrix(Q, "Q"), res) };
+  }
+
+  /** Whether each answer is provably exact: both window edges' gaps exceed the k-th distance found. */
+  private certify(q: Matrix, res: KnnResult): Uint8Array {
+    const out = new Uint8Array(res.rows);
+    if (this.mode === "exact") return out.fill(1);
+    // halving drops rows inside the window on other features; a categorical key has no gap
+    if (this.halvingStages > 0 || this.core.categorical.length > 0) return out;
+    const vals = this.core.primaryValues;
+    const n = vals.length;
+    const f = this.core.filterFeatures[0];
+    const k = res.k;
+    for (let i = 0; i < res.rows; i++) {
+      const v = q.data[i * q.cols + f];
+      const [start, end] = this.windowAround(v, Math.max(this.m, k));
+      const bound = res.distances[i * k + k - 1] * GAP_SLACK;
+      out[i] = (start === 0 || v - vals[start - 1] > bound) && (end === n || vals[end] - v > bound) ? 1 : 0;
+    }
+    return out;
   }
 
   /** Window [start, end) in primary order around value v, at least `want` rows. */
@@ -322,6 +390,11 @@ export class PrefilterIndex extends KnnIndex {
 
   knnRange(q: FloatArray, k: number, from: number, to: number, outIdx: Int32Array, outDist: Float64Array): void {
     const search = this.scanner.blockedSearch(k);
+    if (this.mode === "exact") {
+      if (search) this.knnExactBlocked(search, q, k, from, to, outIdx, outDist);
+      else this.knnExact(q, k, from, to, outIdx, outDist);
+      return;
+    }
     if (search) {
       this.knnBlocked(search, q, k, from, to, outIdx, outDist);
       return;
@@ -350,14 +423,97 @@ export class PrefilterIndex extends KnnIndex {
     }
   }
 
+  /**
+   * Mode "exact": the k rows nearest on the sort feature first, then runs of rows on
+   * whichever side has the smaller gap, each cut where the gap exceeds the k-th
+   * distance so far, until both edges' gaps exceed it.
+   */
+  private knnExact(q: FloatArray, k: number, from: number, to: number, outIdx: Int32Array, outDist: Float64Array): void {
+    const { rowIds, primaryValues: vals } = this.core;
+    const n = vals.length;
+    const d = this.cols;
+    const f = this.core.filterFeatures[0];
+    const metric = this.metric;
+    const heap = new NeighborHeap(k);
+    const hd = heap.dist;
+    const scanner = this.scanner;
+    for (let qi = from; qi < to; qi++) {
+      const qo = qi * d;
+      const v = q[qo + f];
+      heap.reset();
+      scanner.setQuery(q, qo);
+      let [lo, hi] = this.windowAround(v, k);
+      scanner.scanRange(lo, hi, heap, rowIds);
+      let run = 16;
+      for (;;) {
+        const bound = reducedToDistance(metric, hd[0]) * GAP_SLACK;
+        const left = lo > 0 ? v - vals[lo - 1] : Infinity;
+        const right = hi < n ? vals[hi] - v : Infinity;
+        if (!(left <= bound) && !(right <= bound)) break;
+        if (left <= right) {
+          let s = Math.max(0, lo - run);
+          while (v - vals[s] > bound) s++; // stops at lo - 1 at the latest (its gap is within the bound)
+          scanner.scanRange(s, lo, heap, rowIds);
+          lo = s;
+        } else {
+          let e = Math.min(n, hi + run);
+          while (vals[e - 1] - v > bound) e--;
+          scanner.scanRange(hi, e, heap, rowIds);
+          hi = e;
+        }
+        if (run < 256) run *= 2;
+      }
+      heap.sortAscending();
+      for (let j = 0; j < k; j++) {
+        outIdx[qi * k + j] = heap.idx[j];
+        outDist[qi * k + j] = reducedToDistance(metric, hd[j]);
+      }
+    }
+  }
+
+  /**
+   * Mode "exact" through the blocked kernel, 4 queries at a time (in order of their
+   * key): a first search over the 4k rows nearest on the key bounds each k-th
+   * distance; a second over every row whose gap is within that bound is exact.
+   */
+  private knnExactBlocked(search: BlockedSearch, q: FloatArray, k: number, from: number, to: number, outIdx: Int32Array, outDist: Float64Array): void {
+    const d = this.cols;
+    const f = this.core.filterFeatures[0];
+    const vals = this.core.primaryValues;
+    const first = Math.max(4 * k, 64);
+    const order = Int32Array.from({ length: to - from }, (_, i) => from + i).sort((a, b) => q[a * d + f] - q[b * d + f]);
+    const rows = new Int32Array(4);
+    const lo = new Int32Array(4);
+    const hi = new Int32Array(4);
+    for (let b = 0; b < order.length; b += 4) {
+      const nq = Math.min(4, order.length - b);
+      for (let t = 0; t < nq; t++) {
+        rows[t] = order[b + t];
+        [lo[t], hi[t]] = this.windowAround(q[rows[t] * d + f], first);
+      }
+      search.run(q, rows, nq, lo, hi, this.core.rowIds, outIdx, outDist, rows);
+      for (let t = 0; t < nq; t++) {
+        const v = q[rows[t] * d + f];
+        const reach = outDist[rows[t] * k + k - 1] * GAP_SLACK;
+        lo[t] = firstPosition(vals, (x) => x >= v - reach);
+        hi[t] = firstPosition(vals, (x) => x > v + reach);
+      }
+      search.run(q, rows, nq, lo, hi, this.core.rowIds, outIdx, outDist, rows);
+    }
+  }
+
   radiusRange(q: FloatArray, rr: number, from: number, to: number, out: RaggedBuilder, countOnly: boolean): void {
     const rowIds = this.core.rowIds;
     const d = this.cols;
     const buf = { pos: new Int32Array(0), key: new Float64Array(0), tmp: new Float64Array(0) };
     let count = 0;
+    const vals = this.core.primaryValues;
+    const reach = reducedToDistance(this.metric, rr) * GAP_SLACK;
     for (let qi = from; qi < to; qi++) {
       const qo = qi * d;
-      const c = this.candidates(q, qo, 1, buf);
+      // mode "exact": every row whose gap on the sort feature is within the radius
+      const v = q[qo + this.core.filterFeatures[0]];
+      const c = this.mode === "exact" ? { start: firstPosition(vals, (x) => x >= v - reach), end: firstPosition(vals, (x) => x > v + reach), count: -1 } : this.candidates(q, qo, 1, buf);
       const start = out.length;
       count +=
         c.count < 0
@@ -368,6 +524,18 @@ export class PrefilterIndex extends KnnIndex {
       out.offsets[qi - from + 1] = countOnly ? count : out.length;
     }
   }
+}
+
+/** The first position of sorted vals where `past` holds (it holds from there on), or vals.length. */
+function firstPosition(vals: Float64Array, past: (x: number) => boolean): number {
+  let lo = 0;
+  let hi = vals.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (past(vals[mid])) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
 
 function buildCore(m: Matrix, filterFeatures: number[], categorical: number[], categoricalWeight: number, scores: Float64Array): PrefilterCore {

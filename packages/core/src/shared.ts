@@ -58,6 +58,8 @@ export interface PrefilterParams extends CommonParams {
   /** Window size in rows. */
   readonly m: number;
   readonly halving: number;
+  /** "budget" or "exact" (absent in states written before the modes: "budget"). */
+  readonly mode?: "budget" | "exact";
   readonly filterFeatures: readonly number[];
   readonly categorical: readonly number[];
   readonly categoricalWeight: number;

@@ -118,6 +118,92 @@ describe("PrefilterIndex", () => {
     );
   });
 
+  it('mode "exact" returns the brute-force neighbours, radius searches too (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          rows: fc.integer({ min: 1, max: 900 }),
+          cols: fc.integer({ min: 1, max: 24 }),
+          seed: fc.integer({ min: 0, max: 1e6 }),
+          kind: fc.constantFrom("uniform", "grid", "duplicates" as const),
+          metric: fc.constantFrom("euclidean", "manhattan", "chebyshev", "minkowski"),
+          p: fc.constantFrom(1.5, 3),
+          k: fc.integer({ min: 1, max: 12 }),
+          target: fc.boolean(),
+          float32: fc.boolean(),
+        }),
+        (s) => {
+          const X = makeData(s.kind as "uniform", s.rows, s.cols, s.seed, s.float32);
+          const Q = makeData(s.kind === "uniform" ? "uniform" : "grid", 12, s.cols, s.seed + 1, s.float32);
+          const k = Math.min(s.k, s.rows);
+          const metric = { metric: s.metric, p: s.metric === "minkowski" ? s.p : undefined };
+          const y = s.target ? Array.from({ length: s.rows }, (_, i) => X.data[i * s.cols + (s.cols - 1)] > 0 ? 1 : 0) : undefined;
+          const brute = BruteForce.build(X, metric);
+          const exact = brute.query(Q, k, { workers: 1 });
+          const index = PrefilterIndex.build(X, { ...metric, y, mode: "exact", candidates: 1 });
+          const pre = index.query(Q, k, { workers: 1 });
+          expect(Array.from(pre.indices)).toEqual(Array.from(exact.indices));
+          expect(Array.from(pre.distances)).toEqual(Array.from(exact.distances));
+          expect(Array.from(pre.certified)).toEqual(new Array(Q.rows).fill(1));
+          const r = exact.distances[k - 1];
+          const within = index.queryRadius(Q, r, { sortResults: true, workers: 1 });
+          const bruteWithin = brute.queryRadius(Q, r, { sortResults: true, workers: 1 });
+          expect(Array.from(within.offsets)).toEqual(Array.from(bruteWithin.offsets));
+          expect(Array.from(within.indices)).toEqual(Array.from(bruteWithin.indices));
+        },
+      ),
+      { numRuns: 120, seed: 18 },
+    );
+  });
+
+  it('mode "exact" refuses categorical columns and halving stages', () => {
+    const X = matrixView(new Float64Array([0, 1.5, 1, 2.5, 2, 0.5]), 3, 2);
+    expect(() => PrefilterIndex.build(X, { mode: "exact", categoricalFeatures: [0] })).toThrow(/mode "exact" needs numeric columns only/);
+    expect(() => PrefilterIndex.build(X, { mode: "exact", halvingStages: 1, nFilterFeatures: 2 })).toThrow(/mode "exact" takes no halving stages/);
+    expect(() => PrefilterIndex.build(X, { mode: "fast" as never })).toThrow(KnnInputError);
+  });
+
+  it("certified never lies, and with candidates = N every answer is certified (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          rows: fc.integer({ min: 1, max: 700 }),
+          cols: fc.integer({ min: 1, max: 20 }),
+          seed: fc.integer({ min: 0, max: 1e6 }),
+          kind: fc.constantFrom("uniform", "grid", "duplicates" as const),
+          metric: fc.constantFrom("euclidean", "manhattan", "chebyshev"),
+          fraction: fc.constantFrom(0.01, 0.05, 0.2, 0.5),
+          float32: fc.boolean(),
+        }),
+        (s) => {
+          const X = makeData(s.kind as "uniform", s.rows, s.cols, s.seed, s.float32);
+          const Q = makeData("uniform", 20, s.cols, s.seed + 1, s.float32);
+          const k = Math.min(4, s.rows);
+          const exact = BruteForce.build(X, { metric: s.metric }).query(Q, k, { workers: 1 });
+          const index = PrefilterIndex.build(X, { metric: s.metric, candidates: s.fraction });
+          const pre = index.query(Q, k, { workers: 1 });
+          for (let i = 0; i < Q.rows; i++) {
+            if (pre.certified[i] === 0) continue;
+            expect(Array.from(pre.indices.subarray(i * k, i * k + k))).toEqual(Array.from(exact.indices.subarray(i * k, i * k + k)));
+          }
+          expect(Array.from(index.withSettings({ candidates: s.rows }).query(Q, k, { workers: 1 }).certified)).toEqual(new Array(Q.rows).fill(1));
+        },
+      ),
+      { numRuns: 80, seed: 19 },
+    );
+  });
+
+  it("certified: some but not all answers of a small window on clustered data", () => {
+    const X = makeData("uniform", 2000, 2, 3);
+    const Q = makeData("uniform", 200, 2, 4);
+    const c = PrefilterIndex.build(X, { candidates: 0.05 }).query(Q, 5, { workers: 1 }).certified;
+    const n = c.reduce((a, b) => a + b, 0);
+    expect(n).toBeGreaterThan(0);
+    expect(n).toBeLessThan(200);
+    // halving drops rows inside the window: nothing is certified
+    expect(PrefilterIndex.build(X, { candidates: 0.05, halvingStages: 1, nFilterFeatures: 2 }).query(Q, 5).certified.every((x) => x === 0)).toBe(true);
+  });
+
   it("recall stays <= 1 and falls as the window shrinks", () => {
     const { X, y } = classification(3000, 1);
     const Q = classification(200, 2).X;
@@ -262,8 +348,17 @@ describe("tuner", () => {
     const index = PrefilterIndex.build(X, { y, candidates: Math.ceil((result.candidates / 3700) * X.rows), halvingStages: result.halvingStages });
     const recall = recallAtK(index.query(fresh, 10), BruteForce.build(X).query(fresh, 10));
     expect(recall).toBeGreaterThanOrEqual(0.9);
-    // the chosen point is the fastest (measured) among those meeting the target
-    for (const p of result.sweep.points) if (p.recall >= 0.95) expect(p.queriesPerSecond).toBeLessThanOrEqual(result.queriesPerSecond);
+    // the chosen point is the cheapest (counted work) among those meeting the target
+    for (const p of result.sweep.points) if (p.recall >= 0.95) expect(p.cost).toBeGreaterThanOrEqual(result.cost);
+  });
+
+  it("is deterministic: the same data and seed give the same setting, recall and certified fraction", () => {
+    const { X, y } = classification(3000, 21);
+    const runs = [1, 2, 3].map(() => tunePrefilter(X, y, { k: 5, targetRecall: 0.9, holdout: 200, seed: 4, repeats: 1 }));
+    const key = (r: (typeof runs)[0]) => [r.candidates, r.halvingStages, r.recall, r.certified, r.cost, r.met];
+    expect(key(runs[1])).toEqual(key(runs[0]));
+    expect(key(runs[2])).toEqual(key(runs[0]));
+    expect(runs[0].sweep.points.map((p) => p.certified)).toEqual(runs[1].sweep.points.map((p) => p.certified));
   });
 
   it("the trade-off sweep reports recall, score delta and speed for each fraction", () => {
@@ -273,6 +368,7 @@ describe("tuner", () => {
     expect(sweep.scoreName).toBe("accuracy");
     const full = sweep.points[2];
     expect(full.recall).toBe(1);
+    expect(full.certified).toBe(1);
     expect(full.scoreDelta).toBe(0);
     for (const p of sweep.points) {
       expect(p.recall).toBeGreaterThanOrEqual(0);

@@ -130,6 +130,7 @@ const ESTIMATOR_PARAMS: Record<string, string> = {
   halving_stages: "halvingStages",
   scoring: "scoring",
   target_recall: "targetRecall",
+  prefilter_mode: "prefilterMode",
 };
 const TREE_PARAMS: Record<string, string> = { leaf_size: "leafSize", metric: "metric", metric_params: "" };
 /** metric_params keys the engine honours (any other is refused, never ignored); core checks each applies to the metric. */

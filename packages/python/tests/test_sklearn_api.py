@@ -71,3 +71,12 @@ def test_prefilter_from_python(rng):
     assert approx.score(Q, (Q[:, 0] > 0.5).astype(int)) > 0.8
     with pytest.raises(ValueError, match='only applies to algorithm "prefilter"'):
         knnkit.KNeighborsClassifier(candidates=0.2).fit(X, y)
+    for metric in ("euclidean", "manhattan", "chebyshev"):
+        brute = knnkit.NearestNeighbors(n_neighbors=7, algorithm="brute", metric=metric).fit(X)
+        exact_mode = knnkit.NearestNeighbors(n_neighbors=7, algorithm="prefilter", prefilter_mode="exact", metric=metric).fit(X)
+        dist, ind = exact_mode.kneighbors(Q)
+        want_dist, want_ind = brute.kneighbors(Q)
+        assert_array_equal(ind, want_ind)
+        assert_array_equal(dist, want_dist)
+    with pytest.raises(ValueError, match='prefilterMode|prefilter_mode|mode "exact"'):
+        knnkit.KNeighborsClassifier(algorithm="prefilter", prefilter_mode="exact", target_recall=0.9).fit(X, y)

@@ -37,7 +37,7 @@ SYNTHETIC = ["W1", "W2", "W3", "W5", "P1", "P2"]
 DEFAULT_SCALE = {"W1": 0.25, "W2": 0.25, "W3": 0.1, "W5": 0.1, "P1": 0.1, "P2": 0.1}
 QUICK_SCALE = 0.005
 KNNKIT_ENGINES = ["brute", "brute@all", "kd_tree", "kd_tree@all", "ball_tree", "ball_tree@all",
-                  "prefilter:0.05", "prefilter:0.2", "prefilter:0.5", "prefilter:tuned"]
+                  "prefilter:0.05", "prefilter:0.2", "prefilter:0.5", "prefilter:tuned", "prefilter:exact"]
 PEER_ENGINES = ["sklearn_kd_tree", "sklearn_kd_tree@all", "sklearn_ball_tree", "sklearn_ball_tree@all",
                 "sklearn_brute", "sklearn_brute@all", "scipy_ckdtree", "scipy_ckdtree@all", "pykdtree", "pykdtree@all",
                 "faiss_flat", "faiss_hnsw", "hnswlib", "sklearn_estimator"]

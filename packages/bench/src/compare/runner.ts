@@ -5,7 +5,7 @@
  *   run --train F --test F --k 10 --engines a,b --out DIR --repeats 1 [--min-time 0.2] [--dtype float32]
  *
  * Engines: brute[:auto|wasm-float64|typescript|plain] (the distance kernel), kd_tree, ball_tree,
- * prefilter:FRACTION|tuned, each with @all for every core. --dtype float32 converts the data first.
+ * prefilter:FRACTION|tuned|exact, each with @all for every core. --dtype float32 converts the data first.
  *
  * `run` times build, the first (cold) query of all test rows right after it and the
  * steady query inside this process (start-up and file reading are not counted),
@@ -123,19 +123,22 @@ async function run(): Promise<void> {
         console.log(JSON.stringify({ engine, family: base, workers, error: "not available: @knnkit/core exports no PrefilterIndex" }));
         continue;
       }
-      let fraction: number;
-      if (param === "tuned") {
-        if (tunedFraction === null) {
-          const t = tunePrefilter(train.X, train.y ?? undefined, { k, targetRecall: 0.9, repeats: 1, holdout: Math.min(300, Math.ceil(train.X.rows / 10)) });
-          tunedFraction = t.fraction;
-          tunedHalving = t.halvingStages;
-        }
-        fraction = tunedFraction;
-        label = `prefilter:tuned(${tunedFraction},h${tunedHalving})`;
-      } else fraction = Number(param);
-      const candidates = fraction >= 1 ? train.X.rows : fraction;
-      const halvingStages = param === "tuned" ? tunedHalving : 0;
-      build = () => PrefilterIndex.build(train.X, { y: train.y ?? undefined, candidates, halvingStages, workers, nFilterFeatures: Math.min(4, train.X.cols) });
+      if (param === "exact") build = () => PrefilterIndex.build(train.X, { y: train.y ?? undefined, mode: "exact", workers });
+      else {
+        let fraction: number;
+        if (param === "tuned") {
+          if (tunedFraction === null) {
+            const t = tunePrefilter(train.X, train.y ?? undefined, { k, targetRecall: 0.9, repeats: 1, holdout: Math.min(300, Math.ceil(train.X.rows / 10)) });
+            tunedFraction = t.fraction;
+            tunedHalving = t.halvingStages;
+          }
+          fraction = tunedFraction;
+          label = `prefilter:tuned(${tunedFraction},h${tunedHalving})`;
+        } else fraction = Number(param);
+        const candidates = fraction >= 1 ? train.X.rows : fraction;
+        const halvingStages = param === "tuned" ? tunedHalving : 0;
+        build = () => PrefilterIndex.build(train.X, { y: train.y ?? undefined, candidates, halvingStages, workers, nFilterFeatures: Math.min(4, train.X.cols) });
+      }
     } else throw new Error(`unknown engine ${engine}`);
     const builds: number[] = [];
     const firstQueries: number[] = [];

@@ -104,7 +104,7 @@ class NearestNeighbors(_Neighbors):
 
     def __init__(self, *, n_neighbors=5, radius=1.0, algorithm="auto", leaf_size=30, metric="minkowski", p=2,
                  metric_params=None, n_jobs=None, candidates=None, n_filter_features=None, halving_stages=None,
-                 scoring=None, target_recall=None):
+                 scoring=None, target_recall=None, prefilter_mode=None):
         self.n_neighbors = n_neighbors
         self.radius = radius
         self.algorithm = algorithm
@@ -118,6 +118,7 @@ class NearestNeighbors(_Neighbors):
         self.halving_stages = halving_stages
         self.scoring = scoring
         self.target_recall = target_recall
+        self.prefilter_mode = prefilter_mode
 
     def fit(self, X, y=None):
         X, _ = fit_input(self, X, supervised=False)
@@ -127,7 +128,7 @@ class NearestNeighbors(_Neighbors):
 class _Weighted(_Neighbors):
     def __init__(self, n_neighbors=5, *, weights="uniform", algorithm="auto", leaf_size=30, p=2, metric="minkowski",
                  metric_params=None, n_jobs=None, candidates=None, n_filter_features=None, halving_stages=None,
-                 scoring=None, target_recall=None):
+                 scoring=None, target_recall=None, prefilter_mode=None):
         self.n_neighbors = n_neighbors
         self.weights = weights
         self.algorithm = algorithm
@@ -141,6 +142,7 @@ class _Weighted(_Neighbors):
         self.halving_stages = halving_stages
         self.scoring = scoring
         self.target_recall = target_recall
+        self.prefilter_mode = prefilter_mode
 
 
 class KNeighborsClassifier(ClassifierMixin, _Weighted):
