@@ -1,9 +1,10 @@
 """KNNImputer and LocalOutlierFactor.fit: knnkit next to scikit-learn, in the same run (issue 16).
 
-Each measurement runs in a fresh subprocess, which reports its wall time and peak
+Each measurement runs in a fresh subprocess, which reports its wall time, its CPU
+time (the process's threads, plus for knnkit the engine process's) and peak
 memory: the process's peak RSS, plus for knnkit the engine's (the Node process's
 VmHWM). Data: uniform random rows, seeded; KNNImputer with 10% of values missing.
-Medians of --repeats runs. scikit-learn's KNNImputer grows with rows² (its
+Medians of --repeats runs, interleaved. scikit-learn's KNNImputer grows with rows² (its
 chunked nan_euclidean matrix), so it runs at the --sizes only; knnkit also
 runs at --big rows.
 
@@ -19,7 +20,7 @@ import subprocess
 import sys
 
 CHILD = r"""
-import json, resource, sys, time
+import json, os, resource, sys, time
 import numpy as np
 task, lib, n, d, n_jobs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 n_jobs = None if n_jobs == "None" else int(n_jobs)
@@ -33,6 +34,13 @@ if lib == "knnkit":
     m.NearestNeighbors(n_neighbors=1).fit(np.eye(2))  # start the engine (not timed)
 else:
     import sklearn.impute, sklearn.neighbors
+def engine_cpu():
+    if lib != "knnkit":
+        return 0.0
+    with open(f"/proc/{client().pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+c0, e0 = time.process_time(), engine_cpu()
 t = time.perf_counter()
 if task == "imputer":
     est = m.KNNImputer(n_jobs=n_jobs) if lib == "knnkit" else sklearn.impute.KNNImputer()
@@ -42,12 +50,13 @@ else:
     est.fit(X)
     out = est.negative_outlier_factor_
 seconds = time.perf_counter() - t
+cpu = time.process_time() - c0 + engine_cpu() - e0
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 engine = 0
 if lib == "knnkit":
     with open(f"/proc/{client().pid}/status") as f:
         engine = next(int(l.split()[1]) * 1024 for l in f if l.startswith("VmHWM"))
-print(json.dumps({"seconds": seconds, "python_peak": peak, "engine_peak": engine, "checksum": float(np.nansum(out))}))
+print(json.dumps({"seconds": seconds, "cpu": cpu, "python_peak": peak, "engine_peak": engine, "checksum": float(np.nansum(out))}))
 """
 
 
@@ -57,12 +66,21 @@ def run(task, lib, n, d, n_jobs):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def measure(task, lib, n, d, n_jobs, repeats):
-    runs = [run(task, lib, n, d, n_jobs) for _ in range(repeats)]
+def measure(configs, repeats):
+    """Each (task, lib, n, d, n_jobs) `repeats` times, interleaved (the machine's load drifts), as summaries."""
+    runs = {c: [] for c in configs}
+    for _ in range(repeats):
+        for c in configs:
+            runs[c].append(run(*c))
+    return [summary(*c, repeats, runs[c]) for c in configs]
+
+
+def summary(task, lib, n, d, n_jobs, repeats, runs):
     return {
         "task": task, "lib": lib, "rows": n, "cols": d, "n_jobs": n_jobs, "repeats": repeats,
         "seconds": statistics.median(r["seconds"] for r in runs),
         "all_seconds": [r["seconds"] for r in runs],
+        "cpu_seconds": statistics.median(r["cpu"] for r in runs),
         "peak_bytes": statistics.median(r["python_peak"] + r["engine_peak"] for r in runs),
         "checksum": runs[0]["checksum"],
     }
@@ -81,20 +99,19 @@ def main():
 
     def add(r):
         rows.append(r)
-        print(f"{r['task']:8} {r['lib']:8} n={r['rows']:>7} n_jobs={str(r['n_jobs']):>4}  {r['seconds']:9.2f} s  "
+        print(f"{r['task']:8} {r['lib']:8} n={r['rows']:>7} n_jobs={str(r['n_jobs']):>4}  {r['seconds']:9.2f} s  cpu {r['cpu_seconds']:8.2f} s  "
               f"peak {r['peak_bytes'] / 2**20:8.0f} MiB  (runs {', '.join(f'{s:.2f}' for s in r['all_seconds'])})", flush=True)
         with open(args.out, "w") as f:
             json.dump(rows, f, indent=1)
 
     for n in args.sizes:
-        add(measure("imputer", "sklearn", n, 20, None, args.repeats))
-        add(measure("imputer", "knnkit", n, 20, None, args.repeats))
-        add(measure("imputer", "knnkit", n, 20, -1, args.repeats))
-    for n_jobs in (None, -1):
-        add(measure("lof", "sklearn", args.lof_rows, 10, n_jobs, args.repeats))
-        add(measure("lof", "knnkit", args.lof_rows, 10, n_jobs, args.repeats))
+        for r in measure([("imputer", lib, n, 20, j) for lib, j in (("sklearn", None), ("knnkit", None), ("knnkit", -1))], args.repeats):
+            add(r)
+    for r in measure([("lof", lib, args.lof_rows, 10, j) for j in (None, -1) for lib in ("sklearn", "knnkit")], args.repeats):
+        add(r)
     if args.big:
-        add(measure("imputer", "knnkit", args.big, 20, -1, args.big_repeats))
+        for r in measure([("imputer", "knnkit", args.big, 20, -1)], args.big_repeats):
+            add(r)
 
 
 if __name__ == "__main__":
