@@ -17,6 +17,7 @@ import type { RaggedBuilder } from "./results.js";
 import { KDSearch } from "./kd-search.js";
 import { RowScanner } from "./scanner.js";
 import { KnnIndex } from "./index-base.js";
+import { treeKernelDensity, twoPointCorrelation, type KernelDensityOptions } from "./kde.js";
 import { toMatrix, type FloatArray, type Matrix, type MatrixLike } from "./matrix.js";
 import {
   MetricKind,
@@ -115,6 +116,16 @@ export abstract class BinaryTree extends KnnIndex {
   /** How leaves are scanned: "wasm" (SIMD, bit-identical to the plain loop) or "typescript". */
   get leafKernelKind(): "wasm" | "typescript" {
     return this.scanner.kind === "wasm-rows" ? "wasm" : "typescript";
+  }
+
+  /** Kernel density of each row of Q under the training rows (scikit-learn's kernel_density; see kde.ts). */
+  kernelDensity(Q: MatrixLike, options: KernelDensityOptions): Float64Array {
+    return treeKernelDensity(this, Q, options);
+  }
+
+  /** For each radius in r, the number of (query row, training row) pairs within it (scikit-learn's two_point_correlation). */
+  twoPointCorrelation(Q: MatrixLike, r: ArrayLike<number>): Float64Array {
+    return twoPointCorrelation(this, Q, r);
   }
 
   knnRange(q: FloatArray, k: number, from: number, to: number, outIdx: Int32Array, outDist: Float64Array): void {

@@ -65,6 +65,10 @@ export function chooseAlgorithm(
     if (metric.kind === MetricKind.Cosine && algorithm !== "brute") {
       throw new KnnInputError(`metric "cosine" is not supported by ${algorithm}; use algorithm "brute"`);
     }
+    if (algorithm === "kd_tree" && metric.kind === MetricKind.WMinkowski) {
+      // as scikit-learn's estimators (its KDTree class takes w; so does ours)
+      throw new KnnInputError("algorithm kd_tree is not valid for metric minkowski with weights w; use ball_tree or brute");
+    }
     if (categorical && (algorithm === "kd_tree" || algorithm === "ball_tree")) {
       throw new KnnInputError(`categoricalFeatures are not supported by ${algorithm}; use algorithm "brute" or "prefilter"`);
     }

@@ -7,6 +7,8 @@ export { KnnIndex, type IndexAlgorithm } from "./index-base.js";
 export { BruteForce, type BruteForceOptions } from "./brute.js";
 export type { KernelChoice, KernelPrecision } from "./kernels/blocked.js";
 export { BinaryTree, KDTree, BallTree, treeNodeCount, type TreeKind, type TreeOptions } from "./binary-tree.js";
+export { KERNEL_NAMES, logKernelNorm, treeKernelDensity, twoPointCorrelation, type KernelName, type KernelDensityOptions } from "./kde.js";
+export { KernelDensity, type KernelDensityEstimatorOptions } from "./kernel-density.js";
 export { closeWorkerPool, cpuCount, parallelAvailable, workerPoolSize, AUTO_PARALLEL_WORK } from "./parallel.js";
 export { closeWebWorkerPool, webWorkersAvailable } from "./web-pool.js";
 export { STATE_VERSION, type IndexState, type IndexKind, type BruteState, type KDTreeState, type BallTreeState, type TreeState, type PrefilterState } from "./shared.js";

@@ -76,8 +76,10 @@ export function resolveMetric(options: MetricOptions = {}): Metric {
     throw new KnnInputError(`p must be a number >= 1 (got ${String(p)})`);
   }
   const { w, V, VI } = options;
-  for (const [key, value, owner] of [["w", w, "minkowski"], ["V", V, "seuclidean or mahalanobis"], ["VI", VI, "mahalanobis"]] as const) {
-    if (value !== undefined && value !== null && !owner.includes(name)) throw new KnnInputError(`metric parameter ${key} does not apply to metric "${name}" (only to ${owner})`);
+  for (const [key, value, owners] of [["w", w, ["minkowski"]], ["V", V, ["seuclidean", "mahalanobis"]], ["VI", VI, ["mahalanobis"]]] as const) {
+    if (value !== undefined && value !== null && !(owners as readonly string[]).includes(name)) {
+      throw new KnnInputError(`metric parameter ${key} does not apply to metric "${name}" (only to ${owners.join(" or ")})`);
+    }
   }
   switch (name) {
     case "seuclidean": {

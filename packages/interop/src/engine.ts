@@ -9,6 +9,7 @@ import {
   BallTree,
   BruteForce,
   KDTree,
+  KERNEL_NAMES,
   KNeighborsClassifier,
   KNeighborsRegressor,
   KnnIndex,
@@ -17,6 +18,7 @@ import {
   NotFittedError,
   cpuCount,
   resolveMetric,
+  type KernelName,
   type Matrix,
 } from "@knnkit/core";
 import { MORE_KINDS, MORE_OPERATIONS, MORE_PARAMS, constructMore, describeMore, isMore, isMoreKind, kindOfMore, moreOperation, type MoreFitted } from "./engine-more.js";
@@ -104,6 +106,8 @@ export const OPERATIONS = [
   "score_samples",
   "decision_function",
   "attributes",
+  "kernel_density",
+  "two_point_correlation",
   "ping",
   "echo",
 ] as const;
@@ -322,6 +326,13 @@ export class Engine {
       }
       case "count":
         return { result: { objects: this.objects.size }, arrays: {} };
+      case "kernel_density":
+        return { result: {}, arrays: { density: this.kernelDensity(fields, inputs) } };
+      case "two_point_correlation": {
+        const r = fields.r;
+        if (!Array.isArray(r)) throw new EngineError("param", `r must be a list of radii, got ${describeValue(r)}`);
+        return { result: {}, arrays: { counts: this.tree(fields, op).twoPointCorrelation(this.needX(inputs, op), r.map((v) => decodeNumber(v) as number)) } };
+      }
       case "ping":
         return { result: { pid: globalThis.process?.pid ?? null, operations: OPERATIONS }, arrays: {} };
       case "echo": {
@@ -373,6 +384,32 @@ export class Engine {
     const obj = this.get(fields);
     if (!(obj instanceof KNeighborsClassifier)) throw new EngineError("unsupported", `${kindOf(obj)} has no ${op}`);
     return obj;
+  }
+
+  private tree(fields: Record<string, unknown>, op: string): KDTree | BallTree {
+    const obj = this.get(fields);
+    if (!(obj instanceof KDTree || obj instanceof BallTree)) throw new EngineError("unsupported", `${kindOf(obj)} has no ${op}; KDTree and BallTree have`);
+    return obj;
+  }
+
+  /** Densities (or log densities) of the rows of X; y, when given, holds one weight per training row. */
+  private kernelDensity(fields: Record<string, unknown>, inputs: EngineInputs): Float64Array {
+    const tree = this.tree(fields, "kernel_density");
+    const h = decodeNumber(fields.h);
+    const kernel = fields.kernel ?? "gaussian";
+    if (typeof kernel !== "string" || !(KERNEL_NAMES as readonly string[]).includes(kernel)) {
+      throw new EngineError("param", `kernel = ${describeValue(kernel)} not recognized; expected one of ${KERNEL_NAMES.join(", ")}`);
+    }
+    if (inputs.y !== undefined && !(inputs.y instanceof Float64Array)) throw new EngineError("input", "sample weights must be numbers");
+    return tree.kernelDensity(this.needX(inputs, "kernel_density"), {
+      h: h as number,
+      kernel: kernel as KernelName,
+      atol: decodeNumber(fields.atol ?? 0) as number,
+      rtol: decodeNumber(fields.rtol ?? 1e-8) as number,
+      breadthFirst: fields.breadth_first !== false,
+      returnLog: fields.return_log === true,
+      sampleWeight: inputs.y ?? null,
+    });
   }
 
   private needX(inputs: EngineInputs, op: string): Matrix {

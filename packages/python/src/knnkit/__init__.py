@@ -8,6 +8,7 @@ from ._base import SKLEARN
 from ._compare import Comparison, compare
 from ._errors import InvalidParameterError, NotFittedError
 from ._estimators import KNeighborsClassifier, KNeighborsRegressor, NearestNeighbors
+from ._kde import KernelDensity
 from ._trees import BallTree, KDTree
 from ._neighbors_more import (
     KNeighborsTransformer,
@@ -19,7 +20,7 @@ from ._neighbors_more import (
     RadiusNeighborsTransformer,
 )
 
-__all__ = ["KNeighborsClassifier", "KNeighborsRegressor", "NearestNeighbors", "KDTree", "BallTree", "RadiusNeighborsClassifier", "RadiusNeighborsRegressor",
+__all__ = ["KNeighborsClassifier", "KNeighborsRegressor", "NearestNeighbors", "KDTree", "BallTree", "KernelDensity", "RadiusNeighborsClassifier", "RadiusNeighborsRegressor",
            "KNeighborsTransformer", "RadiusNeighborsTransformer", "LocalOutlierFactor", "NearestCentroid", "KNNImputer",
            "InvalidParameterError", "NotFittedError", "compare", "Comparison"]
 

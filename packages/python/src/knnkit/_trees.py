@@ -12,12 +12,16 @@ from ._remote import Remote
 class _Tree(FittedDisplay):
     _kind = ""
 
-    def __init__(self, X, leaf_size=40, metric="minkowski", **kwargs):
+    def __init__(self, X, leaf_size=40, metric="minkowski", sample_weight=None, **kwargs):
+        if hasattr(X, "tocsr") and hasattr(X, "nnz"):  # scipy.sparse
+            raise TypeError("Sparse data was passed, but dense data is required. Use '.toarray()' to convert to a dense numpy array.")
         X = as_matrix(X)
         self.leaf_size = leaf_size
         self.metric = metric
         self.metric_params = kwargs
         self.data = X
+        self.sample_weight = None if sample_weight is None else arr.target(sample_weight, arr.shape(X)[0], numeric=True)
+        self.sum_weight = arr.shape(X)[0] if sample_weight is None else float(sum(self.sample_weight))
         params = {"leaf_size": leaf_size, "metric": metric, "metric_params": kwargs}
         self._remote = Remote(default_backend(), self._kind, params, X)
 
@@ -71,6 +75,24 @@ class _Tree(FittedDisplay):
             return np.asarray(counts, dtype=np.intp) if np is not None else counts
         ind = _object_rows(ind_rows)
         return (ind, _object_rows(dist_rows)) if return_distance else ind
+
+
+    def kernel_density(self, X, h, kernel="gaussian", atol=0, rtol=1e-8, breadth_first=True, return_log=False):
+        """Kernel density estimate at each row of X (sum over the training rows, normalised kernel; see KernelDensity)."""
+        inputs = {"X": self._queries(X)}
+        if self.sample_weight is not None:
+            inputs["y"] = self.sample_weight
+        _, arrays = self._remote.call(
+            "kernel_density", inputs, h=h, kernel=kernel, atol=atol, rtol=rtol, breadth_first=bool(breadth_first), return_log=bool(return_log)
+        )
+        return arr.floats(arrays["density"])
+
+    def two_point_correlation(self, X, r, dualtree=False):
+        """Numbers of (row of X, training row) pairs within each radius; as scikit-learn's, in increasing order of r."""
+        radii = sorted(float(v) for v in (r.tolist() if hasattr(r, "tolist") else r))
+        _, arrays = self._remote.call("two_point_correlation", {"X": self._queries(X)}, r=radii)
+        counts = [int(c) for c in arrays["counts"]]
+        return arr.np.asarray(counts, dtype=arr.np.intp) if arr.np is not None else counts
 
 
 def _object_rows(rows):
