@@ -6,7 +6,18 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { BallTree, BruteForce, KDTree, KNeighborsClassifier, KNeighborsRegressor, matrixFromRows } from "@knnkit/core";
+import {
+  BallTree,
+  BruteForce,
+  KDTree,
+  KNeighborsClassifier,
+  KNeighborsRegressor,
+  KNNImputer,
+  LocalOutlierFactor,
+  NearestCentroid,
+  RadiusNeighborsClassifier,
+  matrixFromRows,
+} from "@knnkit/core";
 import { loadKnnkitPyodide, type KnnkitPyodide } from "../packages/interop/src/index.js";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -35,7 +46,7 @@ json.dumps({"platform": sys.platform, "backend": get_backend().name, "sklearn": 
 `) as string,
     );
     expect(info).toEqual({ platform: "emscripten", backend: "pyodide", sklearn: false });
-    expect(Object.keys(results).sort()).toEqual(["case_bad_input", "case_classifier", "case_kneighbors", "case_regressor", "case_trees"]);
+    expect(Object.keys(results).sort()).toEqual(["case_bad_input", "case_classifier", "case_kneighbors", "case_neighbors_more", "case_regressor", "case_trees"]);
   });
 
   it("kneighbors from Python equals the TypeScript API for brute force, KD-tree, Ball tree and the prefilter", () => {
@@ -63,6 +74,17 @@ json.dumps({"platform": sys.platform, "backend": get_backend().name, "sklearn": 
     expect(r.predict).toEqual(Array.from(new KNeighborsRegressor({ nNeighbors: 4 }).fit(r.X, r.y).predict(r.Q)));
     const t = results.case_trees as { X: number[][]; Q: number[][]; indices: number[][] };
     expect(t.indices.flat()).toEqual(Array.from(KDTree.build(t.X, { leafSize: 5 }).query(t.Q, 3).indices));
+  });
+
+  it("issue 16's estimators equal the TypeScript ones (radius vote, LOF, KNNImputer, nearest centroid)", () => {
+    const c = results.case_neighbors_more as { X: number[][]; y: string[]; Q: number[][]; radius: string[]; proba: number[][]; lof: number[]; imputed: number[][]; centroid: string[] };
+    const radius = new RadiusNeighborsClassifier({ radius: 0.2, weights: "distance", outlierLabel: "most_frequent" }).fit(c.X, c.y);
+    expect(c.radius).toEqual(radius.predict(c.Q)[0]);
+    expect(c.proba.flat()).toEqual(Array.from(radius.predictProbaOutputs(c.Q)[0].data));
+    expect(c.lof).toEqual(Array.from(new LocalOutlierFactor({ nNeighbors: 5 }).fit(c.X).scoreSamples(c.Q)));
+    const missing = c.X.map((row, i) => row.map((v, j) => ((i + j) % 5 === 0 ? NaN : v)));
+    expect(c.imputed.flat()).toEqual(Array.from(new KNNImputer({ nNeighbors: 3 }).fitTransform(missing).data));
+    expect(c.centroid).toEqual(new NearestCentroid().fit(c.X, c.y).predict(c.Q));
   });
 
   it("bad input raised the CPython package's exception types inside Pyodide", () => {

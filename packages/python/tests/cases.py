@@ -95,7 +95,31 @@ def case_bad_input(kk):
     return {"ok": True}
 
 
-CASES = [case_kneighbors, case_classifier, case_regressor, case_trees, case_bad_input]
+def case_neighbors_more(kk):
+    X = lcg_rows(120, 2, 12)
+    y = ["left" if row[0] < 0.5 else "right" for row in X]
+    Q = lcg_rows(8, 2, 13) + [[5.0, 5.0]]
+    radius = kk.RadiusNeighborsClassifier(0.2, weights="distance", outlier_label="most_frequent").fit(X, y)
+    lof = kk.LocalOutlierFactor(n_neighbors=5, novelty=True).fit(X)
+    missing = [[float("nan") if (i + j) % 5 == 0 else v for j, v in enumerate(row)] for i, row in enumerate(X)]
+    imputed = tolist(kk.KNNImputer(n_neighbors=3).fit(missing).transform(missing))
+    assert all(v == v for row in imputed for v in row)
+    centroid = kk.NearestCentroid().fit(X, y)
+    assert tolist(radius.predict(Q))[-1] == radius.outlier_label_[0]
+    raises("ValueError", lambda: kk.KNNImputer(n_neighbors=0).fit(missing))
+    return {
+        "X": X,
+        "y": y,
+        "Q": Q,
+        "radius": tolist(radius.predict(Q)),
+        "proba": tolist(radius.predict_proba(Q)),
+        "lof": tolist(lof.score_samples(Q)),
+        "imputed": imputed,
+        "centroid": tolist(centroid.predict(Q)),
+    }
+
+
+CASES = [case_kneighbors, case_classifier, case_regressor, case_trees, case_bad_input, case_neighbors_more]
 
 
 def run_all(kk):

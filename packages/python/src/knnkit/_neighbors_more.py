@@ -202,6 +202,10 @@ class RadiusNeighborsClassifier(ClassifierMixin, _NeighborsMore):
         remote = fitted_remote(self)
         result, arrays = remote.call("predict", {"X": query_input(self, X)})
         n = result["outputs"]
+        if arr.np is None:
+            cols = [[classes[c] if c >= 0 else self.outlier_label_[k] for c in list(arrays["codes"])[k::n]]
+                    for k, classes in enumerate(self._outputs())]
+            return [list(row) for row in zip(*cols)] if self.outputs_2d_ else cols[0]
         codes = arr.np.asarray(arrays["codes"]).reshape(-1, n)
         columns = []
         for k, classes in enumerate(self._outputs()):
