@@ -35,7 +35,7 @@ def executed(tmp_path_factory):
 
 def test_all_notebooks_present(executed):
     assert sorted(executed) == ["01-quickstart.ts.ipynb", "02-prefilter-tradeoff.ts.ipynb", "03-vs-scikit-learn.ipynb",
-                                "04-in-pyodide.ipynb", "05-scaling.ts.ipynb"]
+                                "04-in-pyodide.ipynb", "05-scaling.ts.ipynb", "06-your-own-data.ipynb"]
 
 
 def test_quickstart(executed):
@@ -72,6 +72,17 @@ def test_in_pyodide(executed):
 def test_scaling(executed):
     nb = executed["05-scaling.ts.ipynb"]
     assert len(list(outputs(nb, "application/vnd.plotly.v1+json"))) == 3
+
+
+def test_your_own_data(executed):
+    nb = executed["06-your-own-data.ipynb"]
+    assert len(list(outputs(nb, "application/vnd.plotly.v1+json"))) == 4  # two charts from compare, two from the magic
+    tables = [o["data"]["text/html"] for o in outputs(nb, "text/html") if "knnkit-compare" in o["data"]["text/html"]]
+    assert len(tables) == 2 and all("knnkit kd_tree" in t for t in tables)
+    text = "".join(o.get("text", "") for o in outputs(nb, "stream"))
+    assert "every exact engine scores [" in text and "," not in text.split("every exact engine scores [")[1].split("]")[0]
+    assert "predict" in text and "in engine ms" in text
+    assert any("auto: 30 features &gt; 15" in o["data"]["text/html"] for o in outputs(nb, "text/html"))
 
 
 def _figures_without_image(nb):

@@ -92,3 +92,21 @@ def test_extension_in_a_real_kernel():
     assert any("knnkit brute" in o["data"].get("text/html", "") for o in compared)
     timed = "".join(o.get("text", "") for o in nb.cells[3].outputs)
     assert "fit" in timed and "kneighbors" in timed and "in engine ms" in timed
+
+
+def test_tslab_display_helper_renders_in_the_tslab_kernel():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        'import * as tslab from "tslab";\n'
+        'import { NearestNeighbors, matrixView } from "@knnkit/core";\n'
+        'import { display, recallSpeedFigure } from "@knnkit/interop";\n'
+        'const X = matrixView(new Float64Array(400).map((_, i) => Math.sin(i)), 100, 4);\n'
+        'display(tslab.display, new NearestNeighbors({ nNeighbors: 3 }).fit(X));\n'
+        'display(tslab.display, recallSpeedFigure([{ engine: "knnkit brute", qps: 10, recall: 1 }]));'
+    )]
+    nb.metadata["kernelspec"] = {"name": "tslab", "display_name": "TypeScript", "language": "typescript"}
+    os.environ["JUPYTER_PATH"] = str(ROOT / ".jupyter" / "share" / "jupyter")
+    NotebookClient(nb, timeout=120, kernel_name="tslab", resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
+    shown = [o["data"] for o in nb.cells[0].outputs if "data" in o]
+    assert any("algorithm</th><td style=\"text-align:left\">kd_tree" in d.get("text/html", "") for d in shown), nb.cells[0].outputs
+    assert any(d.get("application/vnd.plotly.v1+json", {}).get("data", [{}])[0].get("name") == "knnkit brute" for d in shown)
