@@ -22,6 +22,7 @@ import {
   type Matrix,
 } from "@knnkit/core";
 import { MORE_KINDS, MORE_OPERATIONS, MORE_PARAMS, constructMore, describeMore, isMore, isMoreKind, kindOfMore, moreOperation, type MoreFitted } from "./engine-more.js";
+import { autoReason } from "./notebook.js";
 import { deserialize, serialize } from "./persistence.js";
 
 /**
@@ -81,6 +82,8 @@ export interface Description {
   memory_bytes?: number;
   /** Brute force's distance path (see BruteForce.kernelKind). */
   kernel?: string;
+  /** An estimator's: why it searches with its algorithm (the clause of `auto`'s rule, or requested). */
+  why?: string;
 }
 
 function indexFacts(index: KnnIndex): Pick<Description, "memory_bytes" | "kernel"> {
@@ -370,6 +373,7 @@ export class Engine {
       dtype: obj.fittedIndex.dtype,
       classes: obj instanceof KNeighborsClassifier ? obj.classes : undefined,
       ...indexFacts(obj.fittedIndex),
+      why: autoReason(obj),
     };
   }
 

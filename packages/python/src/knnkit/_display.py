@@ -5,30 +5,6 @@ from __future__ import annotations
 
 import html
 
-# scikit-learn's `auto` rule, as core's chooseAlgorithm applies it (estimators.ts), in the order it is tested.
-_AUTO_BRUTE = [
-    (lambda m, rows, cols, k: m == "cosine", "the metric is cosine, which the trees cannot bound"),
-    (lambda m, rows, cols, k: cols > 15, "{cols} features > 15, where trees stop pruning"),
-    (lambda m, rows, cols, k: k >= rows // 2, "n_neighbors={k} is at least half the {rows} training rows"),
-]
-
-
-def _reason(obj, info: dict) -> str:
-    """Why the engine built what it built."""
-    requested = getattr(obj, "algorithm", None)
-    if requested is None:  # KDTree / BallTree: the class is the algorithm
-        return "the class chosen"
-    if requested != "auto":
-        return f"algorithm={requested!r} requested"
-    metric, rows, cols = getattr(obj, "effective_metric_", obj.metric), info["rows"], info["cols"]
-    k = getattr(obj, "n_neighbors", 1)
-    for applies, why in _AUTO_BRUTE:
-        if applies(metric, rows, cols, k):
-            return "auto: " + why.format(cols=cols, k=k, rows=rows)
-    if info["algorithm"] == "kd_tree":
-        return f"auto: {cols} features <= 15 and a metric ({metric}) the KD-tree bounds"
-    return f"auto: {cols} features <= 15 and a metric ({metric}) only the Ball tree bounds"
-
 
 def fit_summary(obj) -> list[tuple[str, str]] | None:
     """(label, value) rows describing a fitted object, or None when it is not fitted."""
@@ -38,7 +14,7 @@ def fit_summary(obj) -> list[tuple[str, str]] | None:
     info = remote.info
     rows = [
         ("algorithm", str(info["algorithm"])),
-        ("why", _reason(obj, info)),
+        ("why", info.get("why", "the class chosen")),  # the engine says why for estimators; a tree is its class
         ("training data", f"{info['rows']:,} rows x {info['cols']:,} features, {info['dtype']}"),
     ]
     if info.get("kernel"):
