@@ -289,7 +289,7 @@ describe("the engine contract, through the IPC bridge and through Pyodide", () =
     expect(ipc[7].arrays!.proba).toEqual(Array.from(clf.predictProba(Q).data));
     expect(ipc[18].arrays!.codes).toEqual(ipc[6].arrays!.codes);
     expect(ipc[4].arrays!.offsets.at(-1)).toBe(Q.length * X.length);
-    expect(ipc[21].result).toEqual({ objects: 5 });
+    expect(ipc[21].result).toMatchObject({ objects: 5 });
     await bridge.close();
   });
 
