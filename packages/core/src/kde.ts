@@ -116,6 +116,16 @@ function kernelFn(kernel: KernelName, h: number): (d: number) => number {
   }
 }
 
+/** The kernel as a function of the squared distance, where it has one (euclidean: gaussian, tophat, epanechnikov); else null. */
+function squaredKernel(kind: MetricKind, kernel: KernelName, h: number): ((r: number) => number) | null {
+  if (kind !== MetricKind.Euclidean) return null;
+  const h2 = h * h;
+  if (kernel === "gaussian") return (r) => Math.exp((-0.5 * r) / h2);
+  if (kernel === "tophat") return (r) => (Math.sqrt(r) < h ? 1 : 0);
+  if (kernel === "epanechnikov") return (r) => (r < h2 ? 1 - r / h2 : 0);
+  return null;
+}
+
 function nonNegative(x: unknown, name: string): number {
   if (typeof x !== "number" || !(x >= 0) || !Number.isFinite(x)) throw new KnnInputError(`${name} must be a finite number >= 0, got ${String(x)}`);
   return x;
@@ -153,6 +163,8 @@ export function treeKernelDensity(tree: BinaryTree, Q: MatrixLike, options: Kern
   const atolSum = atol * Math.exp(-logNorm);
   const K = kernelFn(kernel, h);
   const metric = tree.metric;
+  // squared-distance kernels skip the square root on euclidean data (the same values up to rounding)
+  const KR = squaredKernel(metric.kind, kernel, h);
   const rdist = reducedDistanceFn(metric);
   const ball = tree.algorithm === "ball_tree";
   const weights = metric.param;
@@ -214,7 +226,8 @@ export function treeKernelDensity(tree: BinaryTree, Q: MatrixLike, options: Kern
       }
       if (isLeaf[node] === 1) {
         for (let pos = start, o = start * d; pos < end; pos++, o += d) {
-          const k = K(reducedToDistance(metric, rdist(q.data, qo, data, o, d)));
+          const r = rdist(q.data, qo, data, o, d);
+          const k = KR === null ? K(reducedToDistance(metric, r)) : KR(r);
           sum += sw === null ? k : sw[idxArray[pos]] * k;
         }
       } else {
