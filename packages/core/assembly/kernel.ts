@@ -235,18 +235,16 @@ function heapPush(hd: usize, hi: usize, k: i32, d: f64, i: i32): void {
 // reset by the caller. q64: the 4 queries as float64 (d values each, for the
 // exact distances); qa: the same in the approximation's form (float32 when
 // form32, else q64); xa: the rows the approximation reads (float32 when form32,
-// else x); out: 4 * (chunk + 1) float64 and tmp: chunk int32 of scratch. A
-// row enters a heap only with its exact distance, summed in order as the plain
-// loop does, and only rows whose approximation less the error bound
-// eps * (xn + qn) + slack could reach the heap's k-th distance are measured.
-// Each chunk lists the rows some query may take (against the k-th distances
-// as the chunk starts), then tests each again against the heap as it is: in
-// the first chunk, while the heaps fill, that second test is what keeps most
-// rows from being measured (seeding the heaps with the k-th smallest upper
-// bound of the first chunk cost more than it saved: see BENCHMARKS.md).
+// else x); out: 4 * (chunk + 1) float64 of scratch. A row enters a heap only
+// with its exact distance, summed in order as the plain loop does, and only
+// rows whose approximation less the error bound eps * (xn + qn) + slack could
+// reach the heap's k-th distance are measured, against the heaps as they are
+// after every row measured: while the heaps fill (the first rows), that keeps
+// most rows from being measured without seeding them (seeding each heap with
+// the k-th smallest upper bound of the first chunk cost more than it saved).
 export function search4(
   x: usize, f32: i32, xa: usize, form32: i32, xn: usize, d: i32, k: i32, nq: i32,
-  q64: usize, qa: usize, qn: usize, lohi: usize, heapD: usize, heapI: usize, out: usize, tmp: usize,
+  q64: usize, qa: usize, qn: usize, lohi: usize, heapD: usize, heapI: usize, out: usize,
   chunk: i32, eps: f64, slack: f64,
 ): void {
   let from = 0x7fffffff;
@@ -258,44 +256,38 @@ export function search4(
     if (b > to) to = b;
   }
   const rowBytes = <usize>d << (f32 ? 2 : 3);
-  const list = tmp;
   const qnLo = v128.load(qn);
   const qnHi = v128.load(qn + 16);
   const epsV = f64x2.splat(eps);
   const slackV = f64x2.splat(slack);
+  const two = f64x2.splat(2);
   for (let start = from; start < to; start += chunk) {
     const count = to - start < chunk ? to - start : chunk;
     if (form32) dots32(qa, xa, d, start, count, out);
     else dots64(qa, xa, d, f32, start, count, out);
-    combine(qn, xn, start, count, out);
-    // rows some query may take: lower bound not above its k-th distance (NaN included)
-    let bLo = f64x2.splat(-Infinity);
-    let bHi = f64x2.splat(-Infinity);
-    if (nq > 0) bLo = f64x2.replace_lane(bLo, 0, load<f64>(heapD));
-    if (nq > 1) bLo = f64x2.replace_lane(bLo, 1, load<f64>(heapD + (<usize>k << 3)));
-    if (nq > 2) bHi = f64x2.replace_lane(bHi, 0, load<f64>(heapD + (<usize>(2 * k) << 3)));
-    if (nq > 3) bHi = f64x2.replace_lane(bHi, 1, load<f64>(heapD + (<usize>(3 * k) << 3)));
-    let n = 0;
+    // rows some query may take: lower bound not above its k-th distance (NaN included);
+    // the bounds are read again after each row measured, so they tighten as the heaps fill
+    let bLo = bounds(heapD, k, nq, 0);
+    let bHi = bounds(heapD, k, nq, 2);
     for (let r = 0; r < count; r++) {
       const p = out + (<usize>r << 5);
-      const norm = f64x2.splat(load<f64>(xn + (<usize>(start + r) << 3)));
-      const lowLo = f64x2.sub(f64x2.sub(v128.load(p), f64x2.mul(epsV, f64x2.add(norm, qnLo))), slackV);
-      const lowHi = f64x2.sub(f64x2.sub(v128.load(p + 16), f64x2.mul(epsV, f64x2.add(norm, qnHi))), slackV);
-      if (!v128.all_true<i64>(v128.and(f64x2.gt(lowLo, bLo), f64x2.gt(lowHi, bHi)))) {
-        store<i32>(list + (<usize>n << 2), r);
-        n++;
-      }
-    }
-    for (let c = 0; c < n; c++) {
-      const r = load<i32>(list + (<usize>c << 2));
       const row = start + r;
+      const normV = f64x2.splat(load<f64>(xn + (<usize>row << 3)));
+      // as combine() does
+      const vLo = f64x2.sub(f64x2.add(normV, qnLo), f64x2.mul(two, v128.load(p)));
+      const vHi = f64x2.sub(f64x2.add(normV, qnHi), f64x2.mul(two, v128.load(p + 16)));
+      v128.store(p, vLo);
+      v128.store(p + 16, vHi);
+      const lowLo = f64x2.sub(f64x2.sub(vLo, f64x2.mul(epsV, f64x2.add(normV, qnLo))), slackV);
+      const lowHi = f64x2.sub(f64x2.sub(vHi, f64x2.mul(epsV, f64x2.add(normV, qnHi))), slackV);
+      if (v128.all_true<i64>(v128.and(f64x2.gt(lowLo, bLo), f64x2.gt(lowHi, bHi)))) continue;
       const norm = load<f64>(xn + (<usize>row << 3));
       const xr = x + <usize>row * rowBytes;
       for (let t = 0; t < nq; t++) {
         if (row < load<i32>(lohi + (<usize>t << 2)) || row >= load<i32>(lohi + 16 + (<usize>t << 2))) continue;
         const hd = heapD + (<usize>(t * k) << 3);
         const bound = load<f64>(hd);
-        const lower = load<f64>(out + (<usize>r << 5) + (<usize>t << 3)) - eps * (norm + load<f64>(qn + (<usize>t << 3))) - slack;
+        const lower = load<f64>(p + (<usize>t << 3)) - eps * (norm + load<f64>(qn + (<usize>t << 3))) - slack;
         if (lower > bound) continue;
         const qt = q64 + (<usize>(t * d) << 3);
         let s = 0.0;
@@ -312,8 +304,18 @@ export function search4(
         }
         if (s <= bound) heapPush(hd, heapI + (<usize>(t * k) << 2), k, s, row);
       }
+      bLo = bounds(heapD, k, nq, 0);
+      bHi = bounds(heapD, k, nq, 2);
     }
   }
+}
+
+// The k-th distances of queries t and t + 1 (-Infinity for queries beyond nq: no row is theirs)
+@inline
+function bounds(heapD: usize, k: i32, nq: i32, t: i32): v128 {
+  const a = t < nq ? load<f64>(heapD + (<usize>(t * k) << 3)) : -Infinity;
+  const b = t + 1 < nq ? load<f64>(heapD + (<usize>((t + 1) * k) << 3)) : -Infinity;
+  return f64x2.replace_lane(f64x2.splat(a), 1, b);
 }
 
 // Squared euclidean distances from one query (d float64 at q) to rows

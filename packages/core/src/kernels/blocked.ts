@@ -143,7 +143,7 @@ class WasmKernel implements DistanceKernel {
   private readonly exports: Record<string, (...args: number[]) => void>;
   private readonly memory: WasmMemory;
   private readonly own: boolean;
-  private readonly ptr: { x: number; xa: number; xn: number; q64: number; qa: number; qn: number; lohi: number; out: number; sel: number; tmp: number };
+  private readonly ptr: { x: number; xa: number; xn: number; q64: number; qa: number; qn: number; lohi: number; out: number; sel: number };
   private readonly f32: number;
   private readonly form32: boolean;
   private heapCapacity = 0;
@@ -187,7 +187,6 @@ class WasmKernel implements DistanceKernel {
       lohi: take(32),
       out: take(4 * (CHUNK + 1) * 8),
       sel: take(48 + 16 * CHUNK),
-      tmp: take(CHUNK * 4),
     };
     const base = reserve(this.memory, end);
     this.ptr = {
@@ -200,7 +199,6 @@ class WasmKernel implements DistanceKernel {
       lohi: base + rel.lohi,
       out: base + rel.out,
       sel: base + rel.sel,
-      tmp: base + rel.tmp,
     };
     this.exports = instantiate(this.memory, place.shared) as WasmKernel["exports"];
     const buf = this.memory.buffer;
@@ -274,7 +272,7 @@ class WasmKernel implements DistanceKernel {
     views.heapI.fill(0x7fffffff, 0, 4 * k);
     const hd = this.heapPtr;
     const hi32 = hd + 4 * this.heapCapacity * 8;
-    this.exports.search4(ptr.x, this.f32, ptr.xa, this.form32 ? 1 : 0, ptr.xn, d, k, nq, ptr.q64, this.form32 ? ptr.qa : ptr.q64, ptr.qn, ptr.lohi, hd, hi32, ptr.out, ptr.tmp, CHUNK, eps, slack);
+    this.exports.search4(ptr.x, this.f32, ptr.xa, this.form32 ? 1 : 0, ptr.xn, d, k, nq, ptr.q64, this.form32 ? ptr.qa : ptr.q64, ptr.qn, ptr.lohi, hd, hi32, ptr.out, CHUNK, eps, slack);
     for (let t = 0; t < nq; t++) {
       heaps[t].dist.set(views.heapD.subarray(t * k, t * k + k));
       heaps[t].idx.set(views.heapI.subarray(t * k, t * k + k));
