@@ -177,6 +177,8 @@ def test_bad_input(client, data):
 def test_shards_freed_with_the_estimator(client, data):
     X, _, _ = data
     before = sum(client.run(_shard_count).values())
+    engines = client.run(_engine_pid)
+    assert None not in engines.values()  # started by the tests before, one per worker
     nn = kd.NearestNeighbors().fit(da.from_array(X, chunks=(40, D)))
     assert sum(client.run(_shard_count).values()) == before + 3
     nn.fit(da.from_array(X, chunks=(60, D)))  # refit: the old shards go
@@ -184,6 +186,7 @@ def test_shards_freed_with_the_estimator(client, data):
     del nn
     gc.collect()
     assert wait_until(lambda: sum(client.run(_shard_count).values()) == before)
+    assert client.run(_engine_pid) == engines  # each worker's engine process is reused
 
 
 def test_missing_shard_or_restarted_engine_raises(client, data):
@@ -193,7 +196,8 @@ def test_missing_shard_or_restarted_engine_raises(client, data):
     engines = client.run(_engine_pid)
     worker = nn.shards_[0]["worker"]
     os.kill(engines[worker], signal.SIGKILL)
-    with pytest.raises(kd.ShardLostError, match=r"shard 0 \(rows 0..59\).*engine process restarted"):
+    assert wait_until(lambda: not alive(engines[worker]))
+    with pytest.raises(kd.ShardLostError, match=r"shard 0 \(rows 0..59\).*engine process"):
         nn.kneighbors(Q)[1].compute()
     # a registry entry missing on a worker raises, never an empty answer
     nn = kd.NearestNeighbors(n_neighbors=K).fit(da.from_array(X, chunks=(60, D)))

@@ -193,22 +193,33 @@ def _search(address, model, described, Q, op, k, radius, sort, labels):
     `address` is the anchor's answer: a dependency that fails this task when the shards' worker is gone."""
     shards = _shards(model, described, address)
     Q = _queries(Q)
-    n = Q.shape[0]
-    backend = get_backend()
     parts = []
     for s in shards:
-        if op == "kneighbors":
-            ks = min(k, s.rows)
-            _, arrays = backend.call("kneighbors", {"X": Q}, handle=s.handle, k=ks)
-            local = np.asarray(arrays["indices"], dtype=np.int64).reshape(n, ks)
-            dist = np.array(arrays["distances"], dtype=np.float64).reshape(n, ks)
-            parts.append((dist, local + s.offset, s.y[local] if labels else None))
-        else:
-            _, arrays = backend.call("radius", {"X": Q}, handle=s.handle, radius=radius, sort=bool(sort))
-            offsets = np.asarray(arrays["offsets"], dtype=np.int64)
-            ind = np.asarray(arrays["indices"], dtype=np.int64) + s.offset
-            parts.append((offsets, ind, np.array(arrays["distances"], dtype=np.float64)))
+        try:
+            parts.append(_search_shard(s, Q, op, k, radius, sort, labels))
+        except EngineError as e:
+            if get_backend().current_generation == s.generation:
+                raise  # an engine failure that left the engine running
+            raise ShardLostError(  # the engine died during the search, and its shards with it
+                f"{_name(s.number, s.offset, s.rows)} of a knnkit.dask estimator was lost on worker {address}: "
+                f"its knnkit engine process died ({e}); fit the estimator again"
+            ) from None
     return _merge_k(parts, k) if op == "kneighbors" else _merge_radius(parts, sort)
+
+
+def _search_shard(s: _Shard, Q, op, k, radius, sort, labels):
+    backend = get_backend()
+    n = Q.shape[0]
+    if op == "kneighbors":
+        ks = min(k, s.rows)
+        _, arrays = backend.call("kneighbors", {"X": Q}, handle=s.handle, k=ks)
+        local = np.asarray(arrays["indices"], dtype=np.int64).reshape(n, ks)
+        dist = np.array(arrays["distances"], dtype=np.float64).reshape(n, ks)
+        return dist, local + s.offset, s.y[local] if labels else None
+    _, arrays = backend.call("radius", {"X": Q}, handle=s.handle, radius=radius, sort=bool(sort))
+    offsets = np.asarray(arrays["offsets"], dtype=np.int64)
+    ind = np.asarray(arrays["indices"], dtype=np.int64) + s.offset
+    return offsets, ind, np.array(arrays["distances"], dtype=np.float64)
 
 
 # --- merging (anywhere on the cluster) -----------------------------------------------------------
