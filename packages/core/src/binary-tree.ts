@@ -253,8 +253,8 @@ function checkLeafSize(leafSize: number): void {
 
 function prepare(X: MatrixLike, options: TreeOptions, algorithm: TreeKind): { m: Matrix; metric: Metric; leafSize: number } {
   const metric = resolveMetric(options);
-  if (metric.kind === MetricKind.Cosine) {
-    throw new KnnInputError(`metric "cosine" is not supported by ${algorithm}; use algorithm "brute"`);
+  if (metric.kind === MetricKind.Cosine || metric.kind === MetricKind.Precomputed) {
+    throw new KnnInputError(`metric "${metric.name}" is not supported by ${algorithm}; use algorithm "brute"`);
   }
   if (algorithm === "kd_tree" && !kdTreeAllows(metric)) {
     throw new KnnInputError(`metric "${metric.name}" is not valid for kd_tree (it bounds the minkowski family only); use ball_tree or brute`);

@@ -2,7 +2,7 @@ import type { RaggedBuilder } from "./results.js";
 import { KnnIndex } from "./index-base.js";
 import { toMatrix, type FloatArray, type Matrix, type MatrixLike } from "./matrix.js";
 import { checkCategoricalCodes, checkCategoricalFeatures } from "./mixed-metric.js";
-import { MetricKind, metricState, resolveMetric, rowNorms, type Metric, type MetricOptions } from "./metrics.js";
+import { MetricKind, checkPrecomputed, metricState, resolveMetric, rowNorms, type Metric, type MetricOptions } from "./metrics.js";
 import type { KernelChoice, KernelPrecision } from "./kernels/blocked.js";
 import { toRowMemory } from "./kernels/memory.js";
 import { identityIndex } from "./scan.js";
@@ -57,6 +57,7 @@ export class BruteForce extends KnnIndex {
     const m: Matrix = toMatrix(X, "X");
     const categorical = checkCategoricalFeatures(options.categoricalFeatures, m.cols);
     checkCategoricalCodes(m.data, m.rows, m.cols, categorical, "X");
+    checkPrecomputed(metric, m.data, "X");
     const kernel = options.kernel ?? "auto";
     checkKernelChoice(kernel);
     const norms = metric.kind === MetricKind.Cosine ? rowNorms(m.data, m.rows, m.cols) : null;

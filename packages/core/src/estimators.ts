@@ -62,8 +62,8 @@ export function chooseAlgorithm(
     throw new KnnInputError(`unknown algorithm "${algorithm}"; expected one of ${ALGORITHMS.join(", ")}`);
   }
   if (algorithm !== "auto") {
-    if (metric.kind === MetricKind.Cosine && algorithm !== "brute") {
-      throw new KnnInputError(`metric "cosine" is not supported by ${algorithm}; use algorithm "brute"`);
+    if ((metric.kind === MetricKind.Cosine || metric.kind === MetricKind.Precomputed) && algorithm !== "brute") {
+      throw new KnnInputError(`metric "${metric.name}" is not supported by ${algorithm}; use algorithm "brute"`);
     }
     if (algorithm === "kd_tree" && metric.kind === MetricKind.WMinkowski) {
       // as scikit-learn's estimators (its KDTree class takes w; so does ours)
@@ -74,7 +74,7 @@ export function chooseAlgorithm(
     }
     return algorithm as Exclude<Algorithm, "auto">;
   }
-  if (metric.kind === MetricKind.Cosine || cols > 15 || k >= Math.floor(rows / 2) || categorical) return "brute";
+  if (metric.kind === MetricKind.Cosine || metric.kind === MetricKind.Precomputed || cols > 15 || k >= Math.floor(rows / 2) || categorical) return "brute";
   return kdTreeAllows(metric) && metric.kind !== MetricKind.WMinkowski ? "kd_tree" : "ball_tree";
 }
 

@@ -1,7 +1,7 @@
 import { KnnInputError, checkPositiveInteger, describeValue } from "./errors.js";
 import { indexBytes } from "./kernels/memory.js";
 import { checkColumns, toMatrix, type Dtype, type FloatArray, type Matrix, type MatrixLike } from "./matrix.js";
-import { checkMetricColumns, distanceToReduced, type Metric } from "./metrics.js";
+import { checkMetricColumns, checkPrecomputed, distanceToReduced, type Metric } from "./metrics.js";
 import { parallelKnn, parallelRadius, resolveWorkers } from "./parallel.js";
 import { RaggedBuilder, type KnnResult, type QueryOptions, type RadiusOptions, type RadiusResult } from "./results.js";
 import type { IndexState } from "./shared.js";
@@ -26,7 +26,7 @@ export abstract class KnnIndex {
     this.rows = rows;
     this.cols = cols;
     this.metric = metric;
-    checkMetricColumns(metric, cols);
+    checkMetricColumns(metric, cols, rows);
     this.dtype = dtype;
     if (workers !== undefined && workers !== "auto") checkWorkers(workers);
     this.workers = workers ?? "auto";
@@ -150,6 +150,7 @@ export abstract class KnnIndex {
   protected checkQueries(Q: MatrixLike): Matrix {
     const q = toMatrix(Q, "Q");
     checkColumns(q, this.cols, "Q");
+    checkPrecomputed(this.metric, q.data, "Q");
     return q;
   }
 }

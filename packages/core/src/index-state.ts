@@ -80,7 +80,7 @@ class Checker {
       const stored = params.metricParams;
       if (stored !== undefined && (typeof stored !== "object" || stored === null || Array.isArray(stored))) this.fail("metricParams must be an object");
       metric = resolveMetric({ metric: name as string, p: name === "minkowski" ? (params.p as number) : undefined, ...(stored as object) });
-      checkMetricColumns(metric, params.cols as number);
+      checkMetricColumns(metric, params.cols as number, params.rows as number);
     } catch (e) {
       this.fail(e instanceof Error ? e.message : String(e));
     }
@@ -166,7 +166,8 @@ export function checkIndexState(state: unknown): asserts state is IndexState {
   if (rows * cols > Number.MAX_SAFE_INTEGER) c.fail(`rows*cols = ${rows}*${cols} is too large`);
   const metric = c.metric(params);
   if (metric.kind === MetricKind.Cosine && kind !== "brute") c.fail(`metric "cosine" is not supported by ${kind}`);
-  if ((kind === "kd_tree" && !kdTreeAllows(metric)) || (kind === "prefilter" && metric.kind > MetricKind.Minkowski)) {
+  const refused = kind === "kd_tree" ? !kdTreeAllows(metric) : metric.kind === MetricKind.Precomputed;
+  if ((kind !== "brute" && refused) || (kind === "prefilter" && metric.kind > MetricKind.Minkowski)) {
     c.fail(`metric "${metric.name}"${metric.param ? " with parameters" : ""} is not supported by ${kind}`);
   }
   if (kind === "brute") checkBrute(c, params, arrays, rows, cols, metric);

@@ -8,7 +8,7 @@ import type { FloatArray } from "./matrix.js";
  * minkowski weights w (sum w_j |d_j|^p), seuclidean variances V (sum d_j^2 / V_j),
  * mahalanobis VI (d' VI d; or V, inverted) and haversine on (lat, lon) in radians.
  */
-export type MetricName = "euclidean" | "manhattan" | "chebyshev" | "minkowski" | "cosine" | "seuclidean" | "mahalanobis" | "haversine";
+export type MetricName = "euclidean" | "manhattan" | "chebyshev" | "minkowski" | "cosine" | "seuclidean" | "mahalanobis" | "haversine" | "precomputed";
 
 export const enum MetricKind {
   Euclidean = 0,
@@ -21,6 +21,8 @@ export const enum MetricKind {
   SEuclidean = 6,
   Mahalanobis = 7,
   Haversine = 8,
+  /** Rows are distances: the distance from query q to training row i is q[i] (brute force only). */
+  Precomputed = 9,
 }
 
 export interface MetricOptions {
@@ -60,6 +62,7 @@ const ALIASES: Record<string, MetricName> = {
   seuclidean: "seuclidean",
   mahalanobis: "mahalanobis",
   haversine: "haversine",
+  precomputed: "precomputed",
 };
 
 export const METRIC_NAMES: readonly string[] = Object.keys(ALIASES);
@@ -92,6 +95,8 @@ export function resolveMetric(options: MetricOptions = {}): Metric {
       return { kind: MetricKind.Mahalanobis, name, p: 2, param: mahalanobisVI(V, VI) };
     case "haversine":
       return { kind: MetricKind.Haversine, name, p: 2, param: null };
+    case "precomputed":
+      return { kind: MetricKind.Precomputed, name, p: 2, param: null };
     case "minkowski":
       if (w !== undefined && w !== null) {
         if (p === Infinity) throw new KnnInputError("minkowski with weights w needs a finite p (for p=inf use chebyshev)");
@@ -187,8 +192,8 @@ function invert(m: Float64Array): Float64Array {
   return inv;
 }
 
-/** Checks that a metric fits data of `cols` features (parameter lengths; haversine needs 2). */
-export function checkMetricColumns(metric: Metric, cols: number): void {
+/** Checks that a metric fits data of `cols` features (parameter lengths; haversine needs 2; precomputed, given rows, a square). */
+export function checkMetricColumns(metric: Metric, cols: number, rows?: number): void {
   const n = metric.param?.length ?? 0;
   if (metric.kind === MetricKind.Haversine && cols !== 2) {
     throw new KnnInputError(`metric "haversine" needs 2-D data (latitude, longitude in radians), got ${cols} features`);
@@ -196,9 +201,18 @@ export function checkMetricColumns(metric: Metric, cols: number): void {
   if ((metric.kind === MetricKind.WMinkowski || metric.kind === MetricKind.SEuclidean) && n !== cols) {
     throw new KnnInputError(`${metric.name}: ${metric.kind === MetricKind.SEuclidean ? "V" : "w"} has ${n} values but the data has ${cols} features`);
   }
+  if (metric.kind === MetricKind.Precomputed && rows !== undefined && rows !== cols) {
+    throw new KnnInputError(`Precomputed matrix must be square. Input is a ${rows}x${cols} matrix.`);
+  }
   if (metric.kind === MetricKind.Mahalanobis && n !== cols * cols) {
     throw new KnnInputError(`mahalanobis: VI is ${Math.sqrt(n)}x${Math.sqrt(n)} but the data has ${cols} features`);
   }
+}
+
+/** Precomputed distances must not be negative (scikit-learn's check). */
+export function checkPrecomputed(metric: Metric, data: FloatArray, what: string): void {
+  if (metric.kind !== MetricKind.Precomputed) return;
+  for (let i = 0; i < data.length; i++) if (data[i] < 0) throw new KnnInputError(`Negative values in data passed to precomputed distance matrix ${what}.`);
 }
 
 /** The metric parameter as an index state's params hold it: { metricParams } or nothing. */
@@ -232,6 +246,8 @@ function kindOf(name: MetricName): MetricKind {
       return MetricKind.Mahalanobis;
     case "haversine":
       return MetricKind.Haversine;
+    case "precomputed":
+      return MetricKind.Precomputed;
   }
 }
 
@@ -364,6 +380,11 @@ function haversine(a: FloatArray, ao: number, b: FloatArray, bo: number): number
   return s0 * s0 + Math.cos(a[ao]) * Math.cos(b[bo]) * s1 * s1;
 }
 
+/** Precomputed: a is a row of distances to the training rows, b holds the training rows (row bo / d). */
+function precomputed(a: FloatArray, ao: number, _b: FloatArray, bo: number, d: number): number {
+  return a[ao + bo / d];
+}
+
 /** The reduced-distance function of a metric (chosen once per batch, never per element). */
 export function reducedDistanceFn(metric: Metric): ReducedDistance {
   switch (metric.kind) {
@@ -385,6 +406,8 @@ export function reducedDistanceFn(metric: Metric): ReducedDistance {
     }
     case MetricKind.Haversine:
       return haversine;
+    case MetricKind.Precomputed:
+      return precomputed;
     case MetricKind.Cosine:
       throw new KnnInputError("cosine has no reduced form for trees; use brute force");
   }

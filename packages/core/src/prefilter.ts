@@ -169,7 +169,7 @@ export class PrefilterIndex extends KnnIndex {
 
   static build(X: MatrixLike, options: PrefilterOptions = {}): PrefilterIndex {
     const metric = resolveMetric(options);
-    if (metric.kind === MetricKind.Cosine || metric.param !== null || metric.kind === MetricKind.Haversine) {
+    if (metric.kind === MetricKind.Cosine || metric.kind > MetricKind.Minkowski) {
       throw new KnnInputError(`metric "${metric.name}"${metric.param ? " with parameters" : ""} is not supported by the prefilter; use algorithm "brute"`);
     }
     const m = toMatrix(X, "X");
@@ -391,7 +391,7 @@ export class PrefilterIndex extends KnnIndex {
   knnRange(q: FloatArray, k: number, from: number, to: number, outIdx: Int32Array, outDist: Float64Array): void {
     const search = this.scanner.blockedSearch(k);
     if (this.mode === "exact") {
-      if (search) this.knnExactBlocked(search, q, k, from, to, outIdx, outDist);
+      if (search) this.knnExactBlocked(q, k, from, to, outIdx, outDist);
       else this.knnExact(q, k, from, to, outIdx, outDist);
       return;
     }
@@ -473,32 +473,61 @@ export class PrefilterIndex extends KnnIndex {
 
   /**
    * Mode "exact" through the blocked kernel, 4 queries at a time (in order of their
-   * key): a first search over the 4k rows nearest on the key bounds each k-th
-   * distance; a second over every row whose gap is within that bound is exact.
+   * key), over row positions (the kernel's fast path; ties fall to the smaller
+   * position): a first search over the 4k rows nearest on the key bounds each k-th
+   * distance, a second over every row whose gap is within that bound finds the k + 1
+   * nearest. Where the (k+1)-th is farther than the k-th, the k are the answer (ties
+   * among them re-sorted by row index); where it ties, the query is searched again
+   * one row at a time (knnExact), which breaks ties by row index as brute force does.
    */
-  private knnExactBlocked(search: BlockedSearch, q: FloatArray, k: number, from: number, to: number, outIdx: Int32Array, outDist: Float64Array): void {
+  private knnExactBlocked(q: FloatArray, k: number, from: number, to: number, outIdx: Int32Array, outDist: Float64Array): void {
     const d = this.cols;
     const f = this.core.filterFeatures[0];
-    const vals = this.core.primaryValues;
-    const first = Math.max(4 * k, 64);
+    const { rowIds, primaryValues: vals } = this.core;
+    const kk = Math.min(k + 1, this.rows);
+    const search = this.scanner.blockedSearch(kk) as BlockedSearch;
+    const first = Math.min(this.rows, Math.max(4 * k, 64));
     const order = Int32Array.from({ length: to - from }, (_, i) => from + i).sort((a, b) => q[a * d + f] - q[b * d + f]);
     const rows = new Int32Array(4);
+    const slots = Int32Array.of(0, 1, 2, 3);
     const lo = new Int32Array(4);
     const hi = new Int32Array(4);
+    const idx = new Int32Array(4 * kk);
+    const dist = new Float64Array(4 * kk);
     for (let b = 0; b < order.length; b += 4) {
       const nq = Math.min(4, order.length - b);
       for (let t = 0; t < nq; t++) {
         rows[t] = order[b + t];
         [lo[t], hi[t]] = this.windowAround(q[rows[t] * d + f], first);
       }
-      search.run(q, rows, nq, lo, hi, this.core.rowIds, outIdx, outDist, rows);
+      search.run(q, rows, nq, lo, hi, null, idx, dist, slots);
       for (let t = 0; t < nq; t++) {
         const v = q[rows[t] * d + f];
-        const reach = outDist[rows[t] * k + k - 1] * GAP_SLACK;
+        const reach = dist[t * kk + k - 1] * GAP_SLACK;
         lo[t] = firstPosition(vals, (x) => x >= v - reach);
         hi[t] = firstPosition(vals, (x) => x > v + reach);
       }
-      search.run(q, rows, nq, lo, hi, this.core.rowIds, outIdx, outDist, rows);
+      search.run(q, rows, nq, lo, hi, null, idx, dist, slots);
+      for (let t = 0; t < nq; t++) {
+        const qi = rows[t];
+        if (kk > k && !(dist[t * kk + k] > dist[t * kk + k - 1])) {
+          this.knnExact(q, k, qi, qi + 1, outIdx, outDist);
+          continue;
+        }
+        // positions to row indices, sorted by (distance, index)
+        for (let j = 0; j < k; j++) {
+          const id = rowIds[idx[t * kk + j]];
+          const r = dist[t * kk + j];
+          let p = qi * k + j;
+          while (p > qi * k && (outDist[p - 1] > r || (outDist[p - 1] === r && outIdx[p - 1] > id))) {
+            outDist[p] = outDist[p - 1];
+            outIdx[p] = outIdx[p - 1];
+            p--;
+          }
+          outDist[p] = r;
+          outIdx[p] = id;
+        }
+      }
     }
   }
 

@@ -282,3 +282,37 @@ describe("metrics with parameters (w, V, VI) and haversine: every exact index eq
     }
   });
 });
+
+describe("metric precomputed (brute force over rows of distances)", () => {
+  it("equals brute force on the rows the distances came from (property)", () => {
+    fc.assert(
+      fc.property(dataArb, fc.double({ min: 0, max: 1, noNaN: true }), (spec, kFraction) => {
+        const X = makeData(spec.kind, 1 + (spec.rows % 150), spec.cols, spec.seed);
+        const Q = queriesFor(X, spec.queries, spec.seed);
+        const k = 1 + Math.floor(kFraction * (X.rows - 1));
+        const dist = naiveMetrics.manhattan(1);
+        const table = (A: Matrix) => {
+          const out = new Float64Array(A.rows * X.rows);
+          for (let i = 0; i < A.rows; i++) for (let j = 0; j < X.rows; j++) out[i * X.rows + j] = dist(A.data.subarray(i * A.cols, (i + 1) * A.cols), X.data.subarray(j * X.cols, (j + 1) * X.cols));
+          return matrixView(out, A.rows, X.rows);
+        };
+        const index = BruteForce.build(table(X), { metric: "precomputed" });
+        const got = index.query(table(Q), k, { workers: 1 });
+        const want = naiveKnn(X, Q, k, dist);
+        expect(Array.from(got.indices)).toEqual(want.indices.flat());
+        expectClose(got.distances, want.distances.flat());
+        const r = got.distances[Math.floor(got.distances.length / 2)];
+        expect(sortedRows(index.queryRadius(table(Q), r))).toEqual(sortedRows(BruteForce.build(X, { metric: "manhattan" }).queryRadius(Q, r)));
+      }),
+      { numRuns: 25, seed: 20261131 },
+    );
+  });
+
+  it("refuses a non-square fit matrix, negative distances and the trees", () => {
+    const D = matrixView(Float64Array.from([0, 1, 1, 0]), 2, 2);
+    expect(() => BruteForce.build(matrixView(new Float64Array(6), 2, 3), { metric: "precomputed" })).toThrow(/must be square/);
+    expect(() => BruteForce.build(matrixView(Float64Array.from([0, -1, 1, 0]), 2, 2), { metric: "precomputed" })).toThrow(/Negative values/);
+    expect(() => BruteForce.build(D, { metric: "precomputed" }).query(matrixView(Float64Array.from([-1, 0]), 1, 2), 1)).toThrow(/Negative values/);
+    for (const Tree of [KDTree, BallTree]) expect(() => Tree.build(D, { metric: "precomputed" })).toThrow(/not supported/);
+  });
+});

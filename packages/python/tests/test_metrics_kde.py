@@ -94,6 +94,39 @@ def test_haversine_iris_in_radians():
     _same_neighbours(knnkit.BallTree(X, metric="haversine").query(X[:50], k=3), skn.BallTree(X, metric="haversine").query(X[:50], k=4), 3)
 
 
+@pytest.mark.parametrize("dataset", ["random", "iris", "diabetes"])
+def test_precomputed_equal_sklearn(dataset):
+    from scipy.spatial.distance import cdist
+
+    X, Q = _data(dataset)
+    D, DQ = cdist(X, X), cdist(Q, X)
+    y = (X[:, 0] > np.median(X[:, 0])).astype(int)
+    k = 5
+    ours = knnkit.NearestNeighbors(n_neighbors=k, metric="precomputed").fit(D)
+    theirs = skn.NearestNeighbors(n_neighbors=k + 1, metric="precomputed").fit(D)
+    assert ours._fit_method == "brute"
+    _same_neighbours(ours.kneighbors(DQ), theirs.kneighbors(DQ), k)
+    # without X: each training row's neighbours, itself left out
+    d, i = ours.kneighbors()
+    D2, I2 = theirs.kneighbors(n_neighbors=k)
+    np.testing.assert_allclose(d, D2)
+    clf, sk_clf = knnkit.KNeighborsClassifier(metric="precomputed").fit(D, y), skn.KNeighborsClassifier(metric="precomputed").fit(D, y)
+    np.testing.assert_allclose(clf.predict_proba(DQ), sk_clf.predict_proba(DQ))
+    reg, sk_reg = knnkit.KNeighborsRegressor(metric="precomputed", weights="distance").fit(D, X[:, 1]), skn.KNeighborsRegressor(metric="precomputed", weights="distance").fit(D, X[:, 1])
+    np.testing.assert_allclose(reg.predict(DQ), sk_reg.predict(DQ), rtol=1e-12)
+    assert ours.__sklearn_tags__().input_tags.pairwise
+    with pytest.raises(ValueError, match="Negative values"):
+        knnkit.NearestNeighbors(metric="precomputed").fit(-D)
+    with pytest.raises(ValueError, match="Negative values"):
+        ours.kneighbors(-DQ)
+    with pytest.raises(ValueError, match="must be square"):
+        knnkit.NearestNeighbors(metric="precomputed").fit(D[:, :10])
+    with pytest.raises(ValueError, match="not supported by kd_tree"):
+        knnkit.NearestNeighbors(metric="precomputed", algorithm="kd_tree").fit(D)
+    with pytest.raises(ValueError, match="features"):
+        ours.kneighbors(DQ[:, :10])
+
+
 KERNELS = ["gaussian", "tophat", "epanechnikov", "exponential", "linear", "cosine"]
 
 

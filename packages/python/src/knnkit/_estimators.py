@@ -94,6 +94,7 @@ class _Neighbors(FittedDisplay, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = False
         tags.input_tags.allow_nan = False
+        tags.input_tags.pairwise = self.metric == "precomputed"
         return tags
 
 
