@@ -327,10 +327,6 @@ class _DaskNeighbors(BaseEstimator):
 
     # -- inputs
 
-    def _client(self):
-        client = getattr(self, "client_", None)
-        return client if client is not None else distributed.get_client()
-
     def _matrix(self, X, what, client, fit=False):
         """X as a 2-D dask array of known chunk sizes, one chunk along the features.
 
