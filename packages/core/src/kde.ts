@@ -7,8 +7,9 @@
  * total weight; KernelDensity divides). A node whose rows lie between distances
  * dmin and dmax contributes between W K(dmax) and W K(dmin) (K decreases with
  * distance). It is taken as the midpoint of that range when half its width fits
- * the node's share of the allowed error, atol * W / W_total + rtol * W K(dmax),
- * so the total error stays within atol + rtol * density; with atol = rtol = 0
+ * the node's share of the allowed error, (W / W_total) (atol + rtol L), L being
+ * a lower bound of the whole sum known so far (L only grows), so the total error
+ * stays within atol + rtol * density; with atol = rtol = 0
  * only nodes whose bounds agree exactly (beyond a compact kernel's support, or
  * wholly inside a tophat) are pruned, and every other row is summed.
  */
@@ -201,38 +202,58 @@ export function treeKernelDensity(tree: BinaryTree, Q: MatrixLike, options: Kern
   };
   const result = new Float64Array(q.rows);
   const queue = new Int32Array(tree.nodeCount);
+  // per node: its contribution's lower and upper bounds, w K(dmax) and w K(dmin), set when it is queued
+  const low = new Float64Array(tree.nodeCount);
+  const high = new Float64Array(tree.nodeCount);
   const dm = new Float64Array(2);
   const breadthFirst = options.breadthFirst ?? true;
+  const enqueue = (qo: number, node: number): boolean => {
+    const w = cum[nodeEnd[node]] - cum[nodeStart[node]];
+    if (w === 0) return false;
+    bounds(q.data, qo, node, dm);
+    high[node] = w * K(dm[0]);
+    if (high[node] === 0) return false;
+    low[node] = w * K(dm[1]);
+    return true;
+  };
   for (let qi = 0; qi < q.rows; qi++) {
     const qo = qi * d;
     let sum = 0;
+    // a lower bound of the final sum: exact and pruned parts at their lower bounds, queued nodes at theirs
+    let lower = 0;
     // breadth first: a FIFO over queue[head..tail); depth first: a stack over queue[0..tail)
     let head = 0;
     let tail = 0;
-    queue[tail++] = 0;
+    if (enqueue(qo, 0)) {
+      queue[tail++] = 0;
+      lower = low[0];
+    }
     while (tail > head) {
       const node = breadthFirst ? queue[head++] : queue[--tail];
       const start = nodeStart[node];
       const end = nodeEnd[node];
       const w = cum[end] - cum[start];
-      if (w === 0) continue;
-      bounds(q.data, qo, node, dm);
-      const kMax = K(dm[0]);
-      if (kMax === 0) continue;
-      const kMin = K(dm[1]);
-      if (0.5 * w * (kMax - kMin) <= (atolSum * w) / total + rtol * w * kMin) {
-        sum += 0.5 * w * (kMax + kMin);
+      // the node's share of the allowed error (the final sum is at least `lower`)
+      if (0.5 * (high[node] - low[node]) <= (w / total) * (atolSum + rtol * lower)) {
+        sum += 0.5 * (high[node] + low[node]);
         continue;
       }
+      lower -= low[node];
       if (isLeaf[node] === 1) {
+        let exact = 0;
         for (let pos = start, o = start * d; pos < end; pos++, o += d) {
           const r = rdist(q.data, qo, data, o, d);
           const k = KR === null ? K(reducedToDistance(metric, r)) : KR(r);
-          sum += sw === null ? k : sw[idxArray[pos]] * k;
+          exact += sw === null ? k : sw[idxArray[pos]] * k;
         }
+        sum += exact;
+        lower += exact;
       } else {
-        queue[tail++] = 2 * node + 1;
-        queue[tail++] = 2 * node + 2;
+        for (const child of [2 * node + 1, 2 * node + 2]) {
+          if (!enqueue(qo, child)) continue;
+          queue[tail++] = child;
+          lower += low[child];
+        }
       }
     }
     result[qi] = options.returnLog ? Math.log(sum) + logNorm : sum * Math.exp(logNorm);
