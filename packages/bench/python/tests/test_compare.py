@@ -120,7 +120,7 @@ def test_quick_run_schema_and_browser(tmp_path):
         assert chart["width"] <= 1280 and not chart["legendOverlapsPlot"] and chart["legendInside"], chart
     heat = figures[0]["data"][0]
     assert heat["y"] == ["brute", "brute@all", "kd_tree", "kd_tree@all", "ball_tree", "ball_tree@all",
-                         "prefilter:0.05", "prefilter:0.2", "prefilter:0.5", "prefilter:tuned"]
+                         "prefilter:0.05", "prefilter:0.2", "prefilter:0.5", "prefilter:tuned", "prefilter:exact"]
     assert heat["x"] == list(dict.fromkeys(r["dataset"] for r in results["rows"]))
     assert html_summary(out / "index.html") == report.summary(results)
     assert shot.stat().st_size > 10_000
