@@ -236,7 +236,8 @@ def test_sample_equals_sklearn():
         knnkit.KernelDensity(kernel="linear").fit(X).sample()
 
 
-# check_estimator: KernelDensity passes every check (none skipped)
+# check_estimator: KernelDensity passes every check; none is skipped by us (scikit-learn itself skips
+# check_array_api_input unless SCIPY_ARRAY_API is set)
 def test_kernel_density_check_estimator():
     check_estimator(knnkit.KernelDensity())
 
