@@ -215,7 +215,10 @@ abstract class NeighborsBase {
       );
     }
     const all = index.query(this.trainingMatrix(), k + 1);
-    return dropSelf(all, k);
+    // a prefilter's certificate for the k + 1 nearest holds for them without the row itself
+    const out: KnnResult & { certified?: Uint8Array } = dropSelf(all, k);
+    if ("certified" in all) out.certified = all.certified as Uint8Array;
+    return out;
   }
 
   /** Training rows within `radius` of each row of Q (without Q: of each training row, itself excluded). */

@@ -428,7 +428,9 @@ export class Engine {
       throw new EngineError("param", `k (n_neighbors) must be an integer >= 1, got ${describeValue(k)}`);
     }
     const res = obj instanceof KnnIndex ? obj.query(this.needX(inputs, "query"), k) : obj.kneighbors(inputs.X, k);
-    return { result: { rows: res.rows, k: res.k }, arrays: { indices: res.indices, distances: res.distances } };
+    const arrays: Record<string, EngineArray> = { indices: res.indices, distances: res.distances };
+    if ("certified" in res) arrays.certified = res.certified as Uint8Array; // the prefilter's (see PrefilterResult)
+    return { result: { rows: res.rows, k: res.k }, arrays };
   }
 
   private radius(fields: Record<string, unknown>, inputs: EngineInputs): EngineAnswer {

@@ -78,5 +78,14 @@ def test_prefilter_from_python(rng):
         want_dist, want_ind = brute.kneighbors(Q)
         assert_array_equal(ind, want_ind)
         assert_array_equal(dist, want_dist)
+        assert exact_mode.kneighbors(Q, return_certified=True)[2].all()
+    budget = knnkit.NearestNeighbors(n_neighbors=5, algorithm="prefilter", candidates=0.05).fit(X)
+    dist, ind, certified = budget.kneighbors(Q, return_certified=True)
+    assert certified.dtype == bool and certified.shape == (50,)
+    assert_array_equal(ind[certified], exact.kneighbors(Q)[1][certified])
+    full = knnkit.NearestNeighbors(n_neighbors=5, algorithm="prefilter", candidates=2000).fit(X)
+    assert full.kneighbors(Q, return_distance=False, return_certified=True)[1].all()
+    with pytest.raises(ValueError, match="return_certified"):
+        exact.kneighbors(Q, return_certified=True)
     with pytest.raises(ValueError, match='prefilterMode|prefilter_mode|mode "exact"'):
         knnkit.KNeighborsClassifier(algorithm="prefilter", prefilter_mode="exact", target_recall=0.9).fit(X, y)

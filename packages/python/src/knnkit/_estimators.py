@@ -39,15 +39,24 @@ class _Neighbors(FittedDisplay, BaseEstimator):
     def _query(self, X):
         return None if X is None else query_input(self, X)
 
-    def kneighbors(self, X=None, n_neighbors=None, return_distance=True):
-        """The n_neighbors nearest training rows of each row of X (without X: of each training row, itself excluded)."""
+    def kneighbors(self, X=None, n_neighbors=None, return_distance=True, return_certified=False):
+        """The n_neighbors nearest training rows of each row of X (without X: of each training row, itself excluded).
+
+        With return_certified=True (algorithm="prefilter" only) a boolean array is appended: True where the
+        answer is provably exact (always in prefilter_mode="exact").
+        """
         remote = fitted_remote(self)
         k = self.n_neighbors if n_neighbors is None else n_neighbors
         X = self._query(X)
         result, arrays = remote.call("kneighbors", None if X is None else {"X": X}, k=k)
         shape = (result["rows"], result["k"])
         ind = arr.indices(arr.reshape(arrays["indices"], shape))
-        return (arr.floats(arr.reshape(arrays["distances"], shape)), ind) if return_distance else ind
+        out = (arr.floats(arr.reshape(arrays["distances"], shape)), ind) if return_distance else (ind,)
+        if return_certified:
+            if "certified" not in arrays:
+                raise ValueError('return_certified=True needs algorithm="prefilter"')
+            out += (arr.np.asarray(arrays["certified"]).astype(bool),)
+        return out if len(out) > 1 else out[0]
 
     def radius_neighbors(self, X=None, radius=None, return_distance=True, sort_results=False):
         """Training rows within radius of each row of X (without X: of each training row, itself excluded)."""
