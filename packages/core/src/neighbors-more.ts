@@ -292,13 +292,8 @@ function radiusGraph(r: RadiusResult, mode: GraphMode, cols: number): CsrGraph {
   return { indptr: r.offsets, indices: r.indices, data, shape: [r.rows, cols] };
 }
 
-/**
- * The k-neighbours graph of X as a sparse matrix (scikit-learn's
- * KNeighborsTransformer). In "distance" mode each row holds nNeighbors + 1
- * entries, so that transforming the training rows (where each row is its own
- * nearest, at distance 0) leaves nNeighbors others.
- */
-export class KNeighborsTransformer {
+/** What both graph transformers share: the mode, the fitted neighbours, fit and fitTransform. */
+abstract class GraphTransformer {
   readonly neighbors: NearestNeighbors;
   readonly mode: GraphMode;
 
@@ -313,39 +308,31 @@ export class KNeighborsTransformer {
     return this;
   }
 
-  transform(X: MatrixLike): CsrGraph {
-    const k = this.neighbors.options.nNeighbors + (this.mode === "distance" ? 1 : 0);
-    return this.neighbors.kneighborsGraph(toMatrix(X, "X"), k, this.mode);
-  }
+  abstract transform(X: MatrixLike): CsrGraph;
 
   fitTransform(X: MatrixLike): CsrGraph {
     return this.fit(X).transform(X);
   }
 }
 
+/**
+ * The k-neighbours graph of X as a sparse matrix (scikit-learn's
+ * KNeighborsTransformer). In "distance" mode each row holds nNeighbors + 1
+ * entries, so that transforming the training rows (where each row is its own
+ * nearest, at distance 0) leaves nNeighbors others.
+ */
+export class KNeighborsTransformer extends GraphTransformer {
+  transform(X: MatrixLike): CsrGraph {
+    const k = this.neighbors.options.nNeighbors + (this.mode === "distance" ? 1 : 0);
+    return this.neighbors.kneighborsGraph(toMatrix(X, "X"), k, this.mode);
+  }
+}
+
 /** The radius-neighbours graph of X as a sparse matrix, rows sorted by distance in "distance" mode (scikit-learn's RadiusNeighborsTransformer). */
-export class RadiusNeighborsTransformer {
-  readonly neighbors: NearestNeighbors;
-  readonly mode: GraphMode;
-
-  constructor(options: NeighborsOptions & { mode?: GraphMode } = {}) {
-    const { mode, ...rest } = options;
-    this.mode = checkMode(mode ?? "distance");
-    this.neighbors = new NearestNeighbors(rest);
-  }
-
-  fit(X: MatrixLike): this {
-    this.neighbors.fit(X);
-    return this;
-  }
-
+export class RadiusNeighborsTransformer extends GraphTransformer {
   transform(X: MatrixLike): CsrGraph {
     const r = this.neighbors.radiusNeighbors(toMatrix(X, "X"), this.neighbors.options.radius, { sortResults: this.mode === "distance" });
     return radiusGraph(r, this.mode, this.neighbors.nSamplesFit);
-  }
-
-  fitTransform(X: MatrixLike): CsrGraph {
-    return this.fit(X).transform(X);
   }
 }
 
