@@ -12,6 +12,7 @@ import { KERNEL_CHOICES } from "./kernels/blocked.js";
 import { MetricKind, checkMetricColumns, kdTreeAllows, resolveMetric, rowNorms, type Metric } from "./metrics.js";
 import { checkCategoricalCodes } from "./mixed-metric.js";
 import { PrefilterIndex } from "./prefilter.js";
+import { dualNorm, projectRow } from "./projection.js";
 import { STATE_VERSION, type IndexKind, type IndexState } from "./shared.js";
 
 export const INDEX_KINDS: readonly IndexKind[] = ["brute", "kd_tree", "ball_tree", "prefilter"];
@@ -171,7 +172,7 @@ export function checkIndexState(state: unknown): asserts state is IndexState {
     c.fail(`metric "${metric.name}"${metric.param ? " with parameters" : ""} is not supported by ${kind}`);
   }
   if (kind === "brute") checkBrute(c, params, arrays, rows, cols, metric);
-  else if (kind === "prefilter") checkPrefilter(c, params, arrays, rows, cols);
+  else if (kind === "prefilter") checkPrefilter(c, params, arrays, rows, cols, metric);
   else checkTree(c, kind, params, arrays, rows, cols);
 }
 
@@ -258,8 +259,8 @@ function checkTree(
   }
 }
 
-function checkPrefilter(c: Checker, params: Record<string, unknown>, arrays: Record<string, unknown>, rows: number, cols: number): void {
-  c.only(arrays, ["data", "rowIds", "primaryValues", "scores"]);
+function checkPrefilter(c: Checker, params: Record<string, unknown>, arrays: Record<string, unknown>, rows: number, cols: number, metric: Metric): void {
+  c.only(arrays, ["data", "rowIds", "primaryValues", "direction", "scores"]);
   c.int(params.m, "m", 1, rows);
   const filter = c.columns(params.filterFeatures, "filterFeatures", cols, false);
   if (filter.length === 0) c.fail("filterFeatures must name at least one column");
@@ -272,8 +273,17 @@ function checkPrefilter(c: Checker, params: Record<string, unknown>, arrays: Rec
   c.permutation(c.array(arrays, "rowIds", [Int32Array], rows), "rowIds");
   const primary = c.array(arrays, "primaryValues", [Float64Array], rows);
   const f = filter[0];
+  let u: Float64Array | null = null;
+  if (arrays.direction !== undefined) {
+    u = c.array(arrays, "direction", [Float64Array], cols);
+    c.finite(u, "direction");
+    if (categorical.length > 0) c.fail("a direction sort key needs numeric columns only");
+    // the gaps along it must never exceed the distance (projection.ts)
+    if (!(dualNorm(u, metric.p) <= 1 + 1e-12)) c.fail(`direction is longer than 1 in the metric's dual norm (${dualNorm(u, metric.p)})`);
+  }
   for (let p = 0; p < rows; p++) {
-    if (primary[p] !== data[p * cols + f]) c.fail(`primaryValues[${p}] is not the value of row ${p} in column ${f}`);
+    const key = u === null ? data[p * cols + f] : projectRow(data, p * cols, cols, u);
+    if (primary[p] !== key) c.fail(u === null ? `primaryValues[${p}] is not the value of row ${p} in column ${f}` : `primaryValues[${p}] is not row ${p}'s key along direction`);
     if (p > 0 && primary[p] < primary[p - 1]) c.fail(`primaryValues must be sorted, but position ${p} is smaller than position ${p - 1}`);
   }
   c.array(arrays, "scores", [Float64Array], cols);

@@ -8,15 +8,18 @@
  *   2. Exact k-NN (same metric, heap and tie rule as the exact indexes) over
  *      the survivors. With m = N and no halving it returns brute force's answer.
  * Arrays:
- *   data           training rows permuted into primary-feature order
+ *   data           training rows permuted into sort-key order
  *   rowIds         position -> original row index
- *   primaryValues  the primary feature's values in that order (sorted)
+ *   primaryValues  the sort key's values in that order (sorted)
+ *   direction      absent: the key is the primary feature; present: the key is
+ *                  the projection on this direction (projection.ts)
  * On a categorical primary feature the window starts with the whole block of
  * the query's category and widens to neighbouring codes only if it holds fewer
  * than m rows.
  *
  * Certified windows (minkowski metrics, any p >= 1, chebyshev included): the gap
- * on one feature never exceeds the distance, |x_f - q_f| <= ||x - q||_p. So a row
+ * on one feature never exceeds the distance, |x_f - q_f| <= ||x - q||_p, nor does
+ * the gap along a direction scaled as projection.ts scales it. So a row
  * outside a window whose edge gaps both exceed the k-th distance found cannot
  * be among the k nearest, nor tie with them. Mode "exact" grows the window from
  * the query's place outward until that holds (the answer is brute force's);
@@ -32,6 +35,7 @@ import { checkCategoricalCodes, checkCategoricalFeatures, checkColumnIndices } f
 import type { BlockedSearch } from "./kernels/blocked-search.js";
 import { allocRows } from "./kernels/memory.js";
 import { RowScanner } from "./scanner.js";
+import { keyMagnitude, keyRounding, principalDirection, projectRow } from "./projection.js";
 import { nthSmallest } from "./select.js";
 import { rankByScore, scoreFeatures, type PrefilterTarget, type ScoringMethod } from "./scoring.js";
 import { STATE_VERSION, allocShared, shareArrays, unpermuteRows, type PrefilterState } from "./shared.js";
@@ -59,6 +63,13 @@ export interface PrefilterOptions extends MetricOptions, PrefilterSettings {
   nFilterFeatures?: number;
   /** Feature scoring method. Default "auto" (see scoring.ts). */
   scoring?: ScoringMethod;
+  /**
+   * What rows are sorted by: "feature" (the first filter feature) or "principal" (the first
+   * principal direction, numeric columns only; the first filter feature where its keys spread
+   * no wider, see projection.ts). Default "auto": "principal" in mode "exact" without `features`,
+   * else "feature" (the measurement behind it is in BENCHMARKS.md, issue 18).
+   */
+  sortKey?: "auto" | "feature" | "principal";
   /** Use these columns, in this order, instead of the ranking. */
   features?: number[];
   /** Columns holding integer category codes. */
@@ -73,6 +84,8 @@ interface PrefilterCore {
   data: FloatArray;
   rowIds: Int32Array;
   primaryValues: Float64Array;
+  /** The sort key's direction, or null: the key is filterFeatures[0]. */
+  direction: Float64Array | null;
   filterFeatures: number[];
   categorical: number[];
   categoricalWeight: number;
@@ -148,6 +161,8 @@ export class PrefilterIndex extends KnnIndex {
   /** The distance path over windows (no halving) or halving survivors (see scanner.ts). */
   private readonly scanner: RowScanner;
   private readonly primaryCategorical: boolean;
+  /** Largest Σ|u_j x_j| of a training row (0 with a feature key): bounds the keys' rounding. */
+  private readonly keyMagnitude: number;
 
   private constructor(core: PrefilterCore, cols: number, metric: Metric, settings: Settings, workers: PrefilterOptions["workers"]) {
     super(core.rowIds.length, cols, metric, core.data instanceof Float32Array ? "float32" : "float64", workers);
@@ -164,7 +179,27 @@ export class PrefilterIndex extends KnnIndex {
       categoricalWeight: core.categoricalWeight,
       maxRun: 256,
     });
-    this.primaryCategorical = core.categorical.includes(core.filterFeatures[0]);
+    const u = core.direction;
+    this.primaryCategorical = u === null && core.categorical.includes(core.filterFeatures[0]);
+    let mag = 0;
+    if (u !== null) for (let p = 0; p < this.rows; p++) mag = Math.max(mag, keyMagnitude(core.data, p * cols, cols, u));
+    this.keyMagnitude = mag;
+  }
+
+  /** The sort key of row qo / d of q. */
+  private key(q: FloatArray, qo: number): number {
+    const u = this.core.direction;
+    return u === null ? q[qo + this.core.filterFeatures[0]] : projectRow(q, qo, this.cols, u);
+  }
+
+  /**
+   * The largest key gap a row at distance `dist` from row qo / d of q can show: dist itself,
+   * widened for the rounding of the distance and, along a direction, of the keys.
+   */
+  private reach(dist: number, q: FloatArray, qo: number): number {
+    const u = this.core.direction;
+    if (u === null) return dist * GAP_SLACK;
+    return dist * GAP_SLACK + keyRounding(this.cols) * (this.keyMagnitude + keyMagnitude(q, qo, this.cols, u)) * GAP_SLACK;
   }
 
   static build(X: MatrixLike, options: PrefilterOptions = {}): PrefilterIndex {
@@ -186,7 +221,16 @@ export class PrefilterIndex extends KnnIndex {
       filterFeatures = checkColumnIndices(options.features, m.cols, "features");
       if (filterFeatures.length === 0) throw new KnnInputError("features must name at least one column");
     } else filterFeatures = rankByScore(scores).slice(0, nFilter);
-    const core = buildCore(m, filterFeatures, categorical, options.categoricalWeight ?? 1, scores);
+    const sortKey = options.sortKey ?? "auto";
+    if (sortKey !== "auto" && sortKey !== "feature" && sortKey !== "principal") {
+      throw new KnnInputError(`sortKey must be "auto", "feature" or "principal", got "${String(sortKey)}"`);
+    }
+    if (sortKey === "principal" && categorical.length > 0) {
+      throw new KnnInputError(`sortKey "principal" needs numeric columns only (columns ${categorical.join(", ")} are categorical)`);
+    }
+    const principal = sortKey === "principal" || (sortKey === "auto" && settings.mode === "exact" && options.features === undefined && categorical.length === 0);
+    const direction = principal ? principalDirection(m, metric.p) : null;
+    const core = buildCore(m, filterFeatures, direction, categorical, options.categoricalWeight ?? 1, scores);
     return new PrefilterIndex(core, m.cols, metric, settings, options.workers);
   }
 
@@ -195,6 +239,7 @@ export class PrefilterIndex extends KnnIndex {
     const p = state.params;
     const core: PrefilterCore = {
       ...state.arrays,
+      direction: state.arrays.direction ?? null,
       filterFeatures: [...p.filterFeatures],
       categorical: [...p.categorical],
       categoricalWeight: p.categoricalWeight,
@@ -227,12 +272,12 @@ export class PrefilterIndex extends KnnIndex {
   }
 
   state(): PrefilterState {
-    const { data, rowIds, primaryValues, scores, filterFeatures, categorical, categoricalWeight } = this.core;
+    const { data, rowIds, primaryValues, direction, scores, filterFeatures, categorical, categoricalWeight } = this.core;
     return {
       kind: "prefilter",
       version: STATE_VERSION,
       params: { rows: this.rows, cols: this.cols, metric: this.metric.name, p: this.metric.p, m: this.m, halving: this.halvingStages, mode: this.mode, filterFeatures, categorical, categoricalWeight },
-      arrays: { data, rowIds, primaryValues, scores },
+      arrays: direction === null ? { data, rowIds, primaryValues, scores } : { data, rowIds, primaryValues, direction, scores },
     };
   }
 
@@ -261,12 +306,11 @@ export class PrefilterIndex extends KnnIndex {
     if (this.halvingStages > 0 || this.core.categorical.length > 0) return out;
     const vals = this.core.primaryValues;
     const n = vals.length;
-    const f = this.core.filterFeatures[0];
     const k = res.k;
     for (let i = 0; i < res.rows; i++) {
-      const v = q.data[i * q.cols + f];
+      const v = this.key(q.data, i * q.cols);
       const [start, end] = this.windowAround(v, Math.max(this.m, k));
-      const bound = res.distances[i * k + k - 1] * GAP_SLACK;
+      const bound = this.reach(res.distances[i * k + k - 1], q.data, i * q.cols);
       out[i] = (start === 0 || v - vals[start - 1] > bound) && (end === n || vals[end] - v > bound) ? 1 : 0;
     }
     return out;
@@ -325,7 +369,7 @@ export class PrefilterIndex extends KnnIndex {
     k: number,
     buf: { pos: Int32Array; key: Float64Array; tmp: Float64Array },
   ): { start: number; end: number; at: number; count: number } {
-    const [start, end, at] = this.windowAround(q[qo + this.core.filterFeatures[0]], Math.max(this.m, k));
+    const [start, end, at] = this.windowAround(this.key(q, qo), Math.max(this.m, k));
     if (this.halvingStages === 0) return { start, end, at, count: -1 };
     let count = end - start;
     if (buf.pos.length < count) {
@@ -362,6 +406,13 @@ export class PrefilterIndex extends KnnIndex {
     return { start, end, at, count };
   }
 
+  /** Query rows [from, to) of q in order of their sort key. */
+  private keyOrder(q: FloatArray, from: number, to: number): Int32Array {
+    const keys = new Float64Array(to - from);
+    for (let i = 0; i < keys.length; i++) keys[i] = this.key(q, (from + i) * this.cols);
+    return Int32Array.from(keys.keys(), (i) => from + i).sort((a, b) => keys[a - from] - keys[b - from]);
+  }
+
   /**
    * Windows searched 4 queries at a time by the blocked kernel: the queries in
    * order of their value on the sort feature, so that a block's windows overlap
@@ -370,8 +421,7 @@ export class PrefilterIndex extends KnnIndex {
    */
   private knnBlocked(search: BlockedSearch, q: FloatArray, k: number, from: number, to: number, outIdx: Int32Array, outDist: Float64Array): void {
     const d = this.cols;
-    const key = this.core.filterFeatures[0];
-    const order = Int32Array.from({ length: to - from }, (_, i) => from + i).sort((a, b) => q[a * d + key] - q[b * d + key]);
+    const order = this.keyOrder(q, from, to);
     const rows = new Int32Array(4);
     const lo = new Int32Array(4);
     const hi = new Int32Array(4);
@@ -432,21 +482,20 @@ export class PrefilterIndex extends KnnIndex {
     const { rowIds, primaryValues: vals } = this.core;
     const n = vals.length;
     const d = this.cols;
-    const f = this.core.filterFeatures[0];
     const metric = this.metric;
     const heap = new NeighborHeap(k);
     const hd = heap.dist;
     const scanner = this.scanner;
     for (let qi = from; qi < to; qi++) {
       const qo = qi * d;
-      const v = q[qo + f];
+      const v = this.key(q, qo);
       heap.reset();
       scanner.setQuery(q, qo);
       let [lo, hi] = this.windowAround(v, k);
       scanner.scanRange(lo, hi, heap, rowIds);
       let run = 16;
       for (;;) {
-        const bound = reducedToDistance(metric, hd[0]) * GAP_SLACK;
+        const bound = this.reach(reducedToDistance(metric, hd[0]), q, qo);
         const left = lo > 0 ? v - vals[lo - 1] : Infinity;
         const right = hi < n ? vals[hi] - v : Infinity;
         if (!(left <= bound) && !(right <= bound)) break;
@@ -476,41 +525,46 @@ export class PrefilterIndex extends KnnIndex {
    * key), over row positions (the kernel's fast path; ties fall to the smaller
    * position): a first search over the 4k rows nearest on the key bounds each k-th
    * distance, a second over every row whose gap is within that bound finds the k + 1
-   * nearest. Where the (k+1)-th is farther than the k-th, the k are the answer (ties
+   * nearest, its heaps seeded with that bound (pruning is then tight from the first
+   * row, although the rows come in key order, far ones first). Where the (k+1)-th is farther than the k-th, the k are the answer (ties
    * among them re-sorted by row index); where it ties, the query is searched again
    * one row at a time (knnExact), which breaks ties by row index as brute force does.
    */
   private knnExactBlocked(q: FloatArray, k: number, from: number, to: number, outIdx: Int32Array, outDist: Float64Array): void {
     const d = this.cols;
-    const f = this.core.filterFeatures[0];
     const { rowIds, primaryValues: vals } = this.core;
     const kk = Math.min(k + 1, this.rows);
     const search = this.scanner.blockedSearch(kk) as BlockedSearch;
     const first = Math.min(this.rows, Math.max(4 * k, 64));
-    const order = Int32Array.from({ length: to - from }, (_, i) => from + i).sort((a, b) => q[a * d + f] - q[b * d + f]);
+    const order = this.keyOrder(q, from, to);
     const rows = new Int32Array(4);
     const slots = Int32Array.of(0, 1, 2, 3);
     const lo = new Int32Array(4);
     const hi = new Int32Array(4);
     const idx = new Int32Array(4 * kk);
     const dist = new Float64Array(4 * kk);
+    const seed = new Float64Array(4);
     for (let b = 0; b < order.length; b += 4) {
       const nq = Math.min(4, order.length - b);
       for (let t = 0; t < nq; t++) {
         rows[t] = order[b + t];
-        [lo[t], hi[t]] = this.windowAround(q[rows[t] * d + f], first);
+        [lo[t], hi[t]] = this.windowAround(this.key(q, rows[t] * d), first);
       }
       search.run(q, rows, nq, lo, hi, null, idx, dist, slots);
       for (let t = 0; t < nq; t++) {
-        const v = q[rows[t] * d + f];
-        const reach = dist[t * kk + k - 1] * GAP_SLACK;
+        const v = this.key(q, rows[t] * d);
+        const kth = dist[t * kk + k - 1];
+        const reach = this.reach(kth, q, rows[t] * d);
         lo[t] = firstPosition(vals, (x) => x >= v - reach);
         hi[t] = firstPosition(vals, (x) => x > v + reach);
+        // at or above the k-th reduced distance (the square of its root may round below it)
+        seed[t] = kth * kth * (1 + 1e-12);
       }
-      search.run(q, rows, nq, lo, hi, null, idx, dist, slots);
+      search.run(q, rows, nq, lo, hi, null, idx, dist, slots, seed);
       for (let t = 0; t < nq; t++) {
         const qi = rows[t];
-        if (kk > k && !(dist[t * kk + k] > dist[t * kk + k - 1])) {
+        // a seed entry left among the k (never expected: the first search's k are in the window) or a tie at the k-th
+        if (idx[t * kk + k - 1] >= this.rows || (kk > k && !(dist[t * kk + k] > dist[t * kk + k - 1]))) {
           this.knnExact(q, k, qi, qi + 1, outIdx, outDist);
           continue;
         }
@@ -537,11 +591,12 @@ export class PrefilterIndex extends KnnIndex {
     const buf = { pos: new Int32Array(0), key: new Float64Array(0), tmp: new Float64Array(0) };
     let count = 0;
     const vals = this.core.primaryValues;
-    const reach = reducedToDistance(this.metric, rr) * GAP_SLACK;
+    const radius = reducedToDistance(this.metric, rr);
     for (let qi = from; qi < to; qi++) {
       const qo = qi * d;
-      // mode "exact": every row whose gap on the sort feature is within the radius
-      const v = q[qo + this.core.filterFeatures[0]];
+      // mode "exact": every row whose gap on the sort key is within the radius
+      const v = this.key(q, qo);
+      const reach = this.reach(radius, q, qo);
       const c = this.mode === "exact" ? { start: firstPosition(vals, (x) => x >= v - reach), end: firstPosition(vals, (x) => x > v + reach), count: -1 } : this.candidates(q, qo, 1, buf);
       const start = out.length;
       count +=
@@ -567,13 +622,13 @@ function firstPosition(vals: Float64Array, past: (x: number) => boolean): number
   return lo;
 }
 
-function buildCore(m: Matrix, filterFeatures: number[], categorical: number[], categoricalWeight: number, scores: Float64Array): PrefilterCore {
+function buildCore(m: Matrix, filterFeatures: number[], direction: Float64Array | null, categorical: number[], categoricalWeight: number, scores: Float64Array): PrefilterCore {
   const { data: X, rows: n, cols: d } = m;
   const f = filterFeatures[0];
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   const key = new Float64Array(n);
-  for (let i = 0; i < n; i++) key[i] = X[i * d + f];
+  for (let i = 0; i < n; i++) key[i] = direction === null ? X[i * d + f] : projectRow(X, i * d, d, direction);
   order.sort((a, b) => key[a] - key[b] || a - b);
   const data = allocRows(X instanceof Float32Array ? Float32Array : Float64Array, n * d) as FloatArray;
   const rowIds = allocShared(Int32Array, n);
@@ -584,5 +639,7 @@ function buildCore(m: Matrix, filterFeatures: number[], categorical: number[], c
     rowIds[p] = i;
     primaryValues[p] = key[i];
   }
-  return { data, rowIds, primaryValues, filterFeatures, categorical, categoricalWeight, scores };
+  let u: Float64Array | null = null;
+  if (direction !== null) (u = allocShared(Float64Array, d)).set(direction);
+  return { data, rowIds, primaryValues, direction: u, filterFeatures, categorical, categoricalWeight, scores };
 }

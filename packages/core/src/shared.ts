@@ -70,6 +70,8 @@ export interface PrefilterArrays {
   readonly data: FloatArray;
   readonly rowIds: Int32Array;
   readonly primaryValues: Float64Array;
+  /** The sort key's direction (one per column); absent: the key is filterFeatures[0]. */
+  readonly direction?: Float64Array;
   readonly scores: Float64Array;
 }
 

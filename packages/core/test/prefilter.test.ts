@@ -12,6 +12,7 @@ import {
   correlationRatio,
   equalFrequencyBins,
   matrixView,
+  type Matrix,
   mutualInformationCodes,
   mutualInformationNumeric,
   pearsonScore,
@@ -21,7 +22,30 @@ import {
   tunePrefilter,
   varianceScore,
 } from "../src/index.js";
+import { dualNorm } from "../src/projection.js";
 import { makeData, mulberry32 } from "./helpers.js";
+
+/** A 2-D sheet embedded linearly in `cols` dimensions, plus noise of width 1e-3 (low intrinsic dimension). */
+function makeSheet(rows: number, cols: number, seed: number, float32 = false): Matrix {
+  const rand = mulberry32(seed);
+  const A = Array.from({ length: 2 * cols }, () => rand() * 2 - 1);
+  const data = float32 ? new Float32Array(rows * cols) : new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    const a = rand() * 10;
+    const b = rand() * 10;
+    for (let j = 0; j < cols; j++) data[i * cols + j] = a * A[j] + b * A[cols + j] + (rand() - 0.5) * 1e-3;
+  }
+  return matrixView(data, rows, cols);
+}
+
+/** Training rows and queries of one sheet; every other query a training row (distance-0 neighbours, ties among duplicates). */
+function sheet(rows: number, queries: number, cols: number, seed: number, float32 = false): [Matrix, Matrix] {
+  const all = makeSheet(rows + queries, cols, seed, float32);
+  const X = matrixView(all.data.subarray(0, rows * cols), rows, cols);
+  const Q = matrixView(all.data.slice(rows * cols), queries, cols);
+  for (let i = 0; i < queries; i += 2) Q.data.set(X.data.subarray(((i * 7) % rows) * cols, ((i * 7) % rows + 1) * cols), i * cols);
+  return [X, Q];
+}
 
 describe("feature scorers on hand-computed tables", () => {
   it("|Pearson|", () => {
@@ -125,22 +149,25 @@ describe("PrefilterIndex", () => {
           rows: fc.integer({ min: 1, max: 900 }),
           cols: fc.integer({ min: 1, max: 24 }),
           seed: fc.integer({ min: 0, max: 1e6 }),
-          kind: fc.constantFrom("uniform", "grid", "duplicates" as const),
+          kind: fc.constantFrom("uniform", "grid", "duplicates", "sheet" as const),
           metric: fc.constantFrom("euclidean", "manhattan", "chebyshev", "minkowski"),
           p: fc.constantFrom(1.5, 3),
           k: fc.integer({ min: 1, max: 12 }),
           target: fc.boolean(),
           float32: fc.boolean(),
+          sortKey: fc.constantFrom("auto", "feature", "principal" as const),
         }),
         (s) => {
-          const X = makeData(s.kind as "uniform", s.rows, s.cols, s.seed, s.float32);
-          const Q = makeData(s.kind === "uniform" ? "uniform" : "grid", 12, s.cols, s.seed + 1, s.float32);
+          const [X, Q] =
+            s.kind === "sheet"
+              ? sheet(s.rows, 12, s.cols, s.seed, s.float32)
+              : [makeData(s.kind, s.rows, s.cols, s.seed, s.float32), makeData(s.kind === "uniform" ? "uniform" : "grid", 12, s.cols, s.seed + 1, s.float32)];
           const k = Math.min(s.k, s.rows);
           const metric = { metric: s.metric, p: s.metric === "minkowski" ? s.p : undefined };
           const y = s.target ? Array.from({ length: s.rows }, (_, i) => X.data[i * s.cols + (s.cols - 1)] > 0 ? 1 : 0) : undefined;
           const brute = BruteForce.build(X, metric);
           const exact = brute.query(Q, k, { workers: 1 });
-          const index = PrefilterIndex.build(X, { ...metric, y, mode: "exact", candidates: 1 });
+          const index = PrefilterIndex.build(X, { ...metric, y, mode: "exact", candidates: 1, sortKey: s.sortKey });
           const pre = index.query(Q, k, { workers: 1 });
           expect(Array.from(pre.indices)).toEqual(Array.from(exact.indices));
           expect(Array.from(pre.distances)).toEqual(Array.from(exact.distances));
@@ -152,8 +179,40 @@ describe("PrefilterIndex", () => {
           expect(Array.from(within.indices)).toEqual(Array.from(bruteWithin.indices));
         },
       ),
-      { numRuns: 120, seed: 18 },
+      { numRuns: 200, seed: 18 },
     );
+  });
+
+  it("the principal sort key: a direction within the metric's bound where it spreads wider; the feature elsewhere", () => {
+    const [X, Q] = sheet(2000, 100, 24, 5);
+    for (const [metric, p] of [["euclidean", 2], ["manhattan", 1], ["chebyshev", Infinity], ["minkowski", 3]] as const) {
+      const index = PrefilterIndex.build(X, { metric, p: metric === "minkowski" ? 3 : undefined, mode: "exact" });
+      const u = index.state().arrays.direction;
+      if (metric === "euclidean") expect(u).toBeDefined();
+      if (u === undefined) continue;
+      expect(dualNorm(u, p)).toBeLessThanOrEqual(1 + 1e-12);
+      expect(dualNorm(u, p)).toBeGreaterThan(1 - 1e-12);
+    }
+    // the sheet's two directions carry nearly all the spread: the key scans far fewer rows than a feature
+    const kth = BruteForce.build(X).query(Q, 10, { workers: 1 }).distances;
+    const rowsToScan = (sortKey: "feature" | "principal") => {
+      const { arrays, params } = PrefilterIndex.build(X, { mode: "exact", sortKey }).state();
+      let n = 0;
+      for (let i = 0; i < Q.rows; i++) {
+        const q = Q.data.subarray(i * 24, i * 24 + 24);
+        const v = arrays.direction ? q.reduce((a, x, j) => a + x * arrays.direction![j], 0) : q[params.filterFeatures[0]];
+        for (const key of arrays.primaryValues) if (Math.abs(key - v) <= kth[i * 10 + 9]) n++;
+      }
+      return n;
+    };
+    expect(rowsToScan("principal")).toBeLessThan(rowsToScan("feature") / 2);
+    expect(PrefilterIndex.build(X, { mode: "exact" }).state().arrays.direction).toBeDefined();
+    expect(PrefilterIndex.build(X, { mode: "exact", features: [3] }).state().arrays.direction).toBeUndefined();
+    expect(PrefilterIndex.build(X, {}).state().arrays.direction).toBeUndefined();
+    expect(() => PrefilterIndex.build(makeData("grid", 50, 3, 1), { sortKey: "principal", categoricalFeatures: [1] })).toThrow(/sortKey "principal" needs numeric columns only/);
+    expect(() => PrefilterIndex.build(X, { sortKey: "pca" as never })).toThrow(/sortKey must be "auto", "feature" or "principal"/);
+    // constant rows: no direction, the feature key
+    expect(PrefilterIndex.build(matrixView(new Float64Array(40).fill(2), 20, 2), { mode: "exact" }).state().arrays.direction).toBeUndefined();
   });
 
   it('mode "exact" refuses categorical columns and halving stages', () => {
@@ -170,17 +229,17 @@ describe("PrefilterIndex", () => {
           rows: fc.integer({ min: 1, max: 700 }),
           cols: fc.integer({ min: 1, max: 20 }),
           seed: fc.integer({ min: 0, max: 1e6 }),
-          kind: fc.constantFrom("uniform", "grid", "duplicates" as const),
+          kind: fc.constantFrom("uniform", "grid", "duplicates", "sheet" as const),
           metric: fc.constantFrom("euclidean", "manhattan", "chebyshev"),
           fraction: fc.constantFrom(0.01, 0.05, 0.2, 0.5),
           float32: fc.boolean(),
+          sortKey: fc.constantFrom("feature", "principal" as const),
         }),
         (s) => {
-          const X = makeData(s.kind as "uniform", s.rows, s.cols, s.seed, s.float32);
-          const Q = makeData("uniform", 20, s.cols, s.seed + 1, s.float32);
+          const [X, Q] = s.kind === "sheet" ? sheet(s.rows, 20, s.cols, s.seed, s.float32) : [makeData(s.kind, s.rows, s.cols, s.seed, s.float32), makeData("uniform", 20, s.cols, s.seed + 1, s.float32)];
           const k = Math.min(4, s.rows);
           const exact = BruteForce.build(X, { metric: s.metric }).query(Q, k, { workers: 1 });
-          const index = PrefilterIndex.build(X, { metric: s.metric, candidates: s.fraction });
+          const index = PrefilterIndex.build(X, { metric: s.metric, candidates: s.fraction, sortKey: s.sortKey });
           const pre = index.query(Q, k, { workers: 1 });
           for (let i = 0; i < Q.rows; i++) {
             if (pre.certified[i] === 0) continue;

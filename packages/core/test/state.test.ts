@@ -196,6 +196,16 @@ describe("index state", () => {
     refused(edit(pre, {}, { primaryValues: primary }), /primaryValues\[10\] is not the value of row 10/);
     refused(edit(pre, {}, { rowIds: new Int32Array(300) }), /array rowIds holds 0 twice/);
     refused(edit(pre, {}, { scores: new Float64Array(2) }), /array scores has 2 values, expected 3/);
+
+    const principal = PrefilterIndex.build(X, { mode: "exact", metric: "manhattan" }).state();
+    const u = principal.arrays.direction!;
+    sameAnswers(PrefilterIndex.build(X, { mode: "exact", metric: "manhattan" }), indexFromState(principal), Q, 5);
+    refused(edit(principal, {}, { direction: u.map((x) => x * 1.01) }), /direction is longer than 1 in the metric's dual norm/);
+    refused(edit(principal, { metric: "chebyshev" }), /direction is longer than 1|primaryValues/);
+    const keys = principal.arrays.primaryValues.slice();
+    keys[7] += 1e-9;
+    refused(edit(principal, {}, { primaryValues: keys }), /primaryValues\[7\] is not row 7's key along direction/);
+    refused(edit(principal, {}, { direction: new Float64Array(2) }), /array direction has 2 values, expected 3/);
   });
 });
 

@@ -38,7 +38,11 @@ export class BlockedSearch {
   /**
    * The k nearest rows for queries qRows[0..nq) of q (row numbers), query t
    * among rows [lo[t], hi[t]), reported as ids[row] (the row itself when ids is
-   * null), into row outRows[t] of outIdx / outDist (true distances, sorted).
+   * null), into row outRows[t] of outIdx / outDist (true distances, sorted). With
+   * `seed`, query t keeps only rows whose reduced distance is at most seed[t]: its heap
+   * starts full of (seed[t], no row) entries, so the pruning bound is tight from the
+   * first row; the caller must know k rows within it, or read the missing ones as
+   * index 0x7fffffff, distance sqrt(seed[t]).
    */
   run(
     q: FloatArray,
@@ -50,6 +54,7 @@ export class BlockedSearch {
     outIdx: Int32Array,
     outDist: Float64Array,
     outRows: Int32Array,
+    seed: Float64Array | null = null,
   ): void {
     const { kernel, d, k, heaps, qBlock, qn, queryNorm, rowNorms } = this;
     const cosine = rowNorms !== null;
@@ -73,6 +78,7 @@ export class BlockedSearch {
       }
       qn[t] = unit; // for euclidean (scale 1) the same sum as s
       heaps[t].reset();
+      if (seed !== null && t < nq) heaps[t].dist.fill(seed[t]);
       if (t < nq) {
         from = Math.min(from, lo[t]);
         to = Math.max(to, hi[t]);

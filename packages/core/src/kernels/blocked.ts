@@ -83,8 +83,9 @@ export interface DistanceKernel {
   /**
    * Where the kernel has it (WebAssembly), the whole exact search of BlockedSearch.run for
    * euclidean rows reported as themselves: query t of q (4·d values, squared norms qn) over
-   * rows [lo[t], hi[t]) with error bound (eps, slack), into heaps[t] (each of the same k),
-   * for t < nq; the heaps then hold exactly what the plain loop's scan would leave.
+   * rows [lo[t], hi[t]) with error bound (eps, slack), into heaps[t] (each of the same k,
+   * starting from what they hold), for t < nq; the heaps then hold exactly what the plain
+   * loop's scan would leave.
    */
   search?(q: Float64Array, qn: Float64Array, nq: number, lo: Int32Array, hi: Int32Array, eps: number, slack: number, heaps: NeighborHeap[]): void;
 }
@@ -270,6 +271,10 @@ class WasmKernel implements DistanceKernel {
     }
     views.heapD.fill(Infinity, 0, 4 * k);
     views.heapI.fill(0x7fffffff, 0, 4 * k);
+    for (let t = 0; t < nq; t++) {
+      views.heapD.set(heaps[t].dist, t * k);
+      views.heapI.set(heaps[t].idx, t * k);
+    }
     const hd = this.heapPtr;
     const hi32 = hd + 4 * this.heapCapacity * 8;
     this.exports.search4(ptr.x, this.f32, ptr.xa, this.form32 ? 1 : 0, ptr.xn, d, k, nq, ptr.q64, this.form32 ? ptr.qa : ptr.q64, ptr.qn, ptr.lohi, hd, hi32, ptr.out, CHUNK, eps, slack);
