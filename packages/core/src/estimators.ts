@@ -563,9 +563,10 @@ function stateError(message: string): never {
  * Checks a fitted estimator's state before use: its index (checkIndexState),
  * options the constructor accepts, an algorithm matching the index, and a
  * target of one entry per training row (class codes within the classes,
- * finite values). One KnnInputError names the first problem.
+ * finite values). One KnnInputError names the first problem. `finite`: see
+ * RestoreOptions.
  */
-export function checkEstimatorState(state: unknown): asserts state is EstimatorState {
+export function checkEstimatorState(state: unknown, finite?: ReadonlySet<ArrayBufferView>): asserts state is EstimatorState {
   if (typeof state !== "object" || state === null) stateError("not an object");
   const s = state as Record<string, unknown>;
   const name = s.estimator as EstimatorName;
@@ -578,7 +579,7 @@ export function checkEstimatorState(state: unknown): asserts state is EstimatorS
   if (options.workers !== undefined && options.workers !== null && options.workers !== "auto") checkPositiveInteger(options.workers as number, "workers");
   const stored = state as EstimatorState;
   new NearestNeighbors(restoredOptions(stored)); // the constructor checks the options
-  checkIndexState(s.index);
+  checkIndexState(s.index, finite);
   const index = s.index as IndexState;
   if (s.fitAlgorithm !== index.kind) stateError(`fitAlgorithm "${String(s.fitAlgorithm)}" does not match the index kind "${index.kind}"`);
   if (options.algorithm !== undefined && options.algorithm !== "auto" && options.algorithm !== index.kind) {
@@ -615,7 +616,7 @@ function checkClasses(classes: unknown, codes: unknown, rows: number): void {
  * back with "uniform" unless `weights` is given again.
  */
 export function estimatorFromState(state: EstimatorState, weights?: Weights, restore: RestoreOptions = {}): NearestNeighbors | KNeighborsClassifier | KNeighborsRegressor {
-  if (!restore.trusted) checkEstimatorState(state);
+  if (!restore.trusted) checkEstimatorState(state, restore.finite);
   const trusted = { trusted: true, weights };
   switch (state.estimator) {
     case "NearestNeighbors":

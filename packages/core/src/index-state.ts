@@ -23,11 +23,16 @@ const MAX_ROWS = 2 ** 31 - 1;
 export interface RestoreOptions {
   /** Skip the checks: only for a state this process made itself (worker threads, a file it wrote). */
   trusted?: boolean;
+  /**
+   * Float arrays of the state already found all finite (the file loader checks
+   * them in its checksum pass): the checks skip scanning these again.
+   */
+  finite?: ReadonlySet<ArrayBufferView>;
 }
 
 /** Rebuilds an index from its state, after checking it (see checkIndexState). */
 export function indexFromState(state: IndexState, options: RestoreOptions = {}): KnnIndex {
-  if (!options.trusted) checkIndexState(state);
+  if (!options.trusted) checkIndexState(state, options.finite);
   switch (state.kind) {
     case "brute":
       return BruteForce.fromState(state);
@@ -42,7 +47,10 @@ export function indexFromState(state: IndexState, options: RestoreOptions = {}):
 
 /** A checker for one state: `fail` throws the KnnInputError, prefixed with the kind. */
 class Checker {
-  constructor(readonly what: string) {}
+  constructor(
+    readonly what: string,
+    readonly knownFinite: ReadonlySet<ArrayBufferView> = new Set(),
+  ) {}
 
   fail(message: string): never {
     throw new KnnInputError(`${this.what}: ${message}`);
@@ -121,6 +129,7 @@ class Checker {
   }
 
   finite(a: Float64Array | Float32Array, name: string): void {
+    if (this.knownFinite.has(a)) return;
     // x * 0 is 0 for a finite x and NaN for NaN or Infinity; four sums keep the loop short
     let s0 = 0;
     let s1 = 0;
@@ -151,14 +160,17 @@ class Checker {
   }
 }
 
-/** Checks every part of a state before it is used; throws one KnnInputError naming the first problem. */
-export function checkIndexState(state: unknown): asserts state is IndexState {
+/**
+ * Checks every part of a state before it is used; throws one KnnInputError
+ * naming the first problem. `finite`: see RestoreOptions.
+ */
+export function checkIndexState(state: unknown, finite?: ReadonlySet<ArrayBufferView>): asserts state is IndexState {
   const s = new Checker("index state").object(state, "index state");
   const kind = s.kind as IndexKind;
   if (!INDEX_KINDS.includes(kind)) {
     throw new KnnInputError(`unknown index kind "${String(kind)}"; expected one of ${INDEX_KINDS.join(", ")}`);
   }
-  const c = new Checker(`${kind} state`);
+  const c = new Checker(`${kind} state`, finite);
   if (s.version !== STATE_VERSION) c.fail(`version ${String(s.version)} is not supported (this build reads version ${STATE_VERSION})`);
   const params = c.object(s.params, "params");
   const arrays = c.object(s.arrays, "arrays");

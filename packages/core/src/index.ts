@@ -65,6 +65,8 @@ export {
 } from "./tuner.js";
 export { mixedReducedDistance } from "./mixed-metric.js";
 export { mulberry32 } from "./random.js";
+export { Xxh32, xxh32 } from "./checksum.js";
+export { allocRows, rowMemoryFits, setWasmKernelEnabled } from "./kernels/memory.js";
 export { KNNImputer, type KNNImputerOptions } from "./imputer.js";
 export {
   RadiusNeighborsClassifier,

@@ -18,15 +18,21 @@
  * Loading checks, in order and before using or allocating anything the header
  * claims: the magic, the version, the file length against H and P, the
  * checksum, the header's JSON and its array list against P; then the arrays
- * become views of the file bytes (no copy when they are 8-aligned) and the
- * state is checked as a whole (checkIndexState, checkEstimatorState). Every
- * failure is one KnnInputError. Saving reads the state's arrays and changes
+ * become views of the file bytes and the state is checked as a whole
+ * (checkIndexState, checkEstimatorState). Every failure is one KnnInputError.
+ * The bytes are read (or copied) once, into the WebAssembly memory the index's
+ * kernels read its rows from where there is one (core's allocRows), and hashed
+ * there a chunk at a time while in cache, the float arrays' values checked for
+ * non-finite ones in the same pass. Saving reads the state's arrays and changes
  * nothing. Version 1 files (Arrow IPC, no checksum) are refused by name.
  * Reading and writing files by path is in persistence-file.ts (Node only; it
  * reads through loadFrom).
  */
 import {
   KnnIndex,
+  Xxh32,
+  allocRows,
+  rowMemoryFits,
   KnnInputError,
   estimatorFromState,
   indexFromState,
@@ -37,7 +43,6 @@ import {
   NearestNeighbors,
 } from "@knnkit/core";
 import { readIPC } from "./arrow.js";
-import { Xxh32 } from "./checksum.js";
 
 export const FORMAT = "knnkit";
 export const FORMAT_VERSION = 2;
@@ -187,62 +192,125 @@ function arrowMessage(bytes: Uint8Array): string {
   return `format version ${version} (Arrow IPC) is no longer read; this build reads version ${FORMAT_VERSION}. Load the file with the knnkit release that wrote it and save it again, or fit again`;
 }
 
-/** Rebuilds an index or estimator from file bytes (views of them where 8-aligned). */
+/**
+ * Rebuilds an index or estimator from file bytes: copied into a WebAssembly
+ * memory as loadFrom reads a file (the copy the kernels would otherwise make
+ * at the first query), else views of them (one copy of unaligned bytes).
+ */
 export function deserialize(input: Uint8Array, options: LoadOptions = {}): KnnIndex | Estimator {
+  if (input.length >= PREFIX && !isArrow(input) && rowMemoryFits(input.length + 64)) {
+    return loadFrom(input.length, (into, from, to) => into.set(input.subarray(from, to), from), options);
+  }
   if (input.length < PREFIX) {
     if (isArrow(input)) fail(arrowMessage(input));
     fail(`truncated or not a knnkit file: ${input.length} bytes, a knnkit file has at least ${PREFIX}`);
   }
   const headerLength = checkPrefix(input, input.length);
-  // one copy of unaligned bytes, so every array below can be a view
   const bytes = input.byteOffset % 8 === 0 ? input : input.slice();
   const hash = options.trusted ? null : new Xxh32().update(bytes.subarray(PREFIX));
-  return decode(bytes, headerLength, hash, options);
+  return decode(bytes, headerLength, hash, new Set(), options);
 }
 
 /** Bytes per read when loading a file: small enough that each chunk is hashed while it is still in cache. */
 export const READ_CHUNK = 2 << 20;
 
+/** A float array's bytes in the file, checked for non-finite values as they are hashed (`finite` stays true if all are finite). */
+interface FloatRange {
+  name: string;
+  start: number;
+  end: number;
+  width: 4 | 8;
+  finite: boolean;
+}
+
 /**
  * Loads a file of `size` bytes, which `read(into, from, to)` fills (bytes
  * [from, to) of the file into the same range of `into`): the prefix first, so
  * a file that is not knnkit's or is cut short is refused before anything of
- * the file's size is allocated, then the rest READ_CHUNK bytes at a time,
- * each chunk hashed right after it is read. The only large allocation is the
- * file's own size.
+ * the file's size is allocated, then the header, then the payload READ_CHUNK
+ * bytes at a time, each chunk hashed right after it is read (and the values of
+ * the float arrays the header lists checked in the same pass; the header is
+ * only trusted for this once the checksum matches). The only large allocation
+ * is the file's own size.
  */
 export function loadFrom(size: number, read: (into: Uint8Array, from: number, to: number) => void, options: LoadOptions = {}): KnnIndex | Estimator {
   const prefix = new Uint8Array(Math.min(size, PREFIX));
   read(prefix, 0, prefix.length);
   // an Arrow file is read whole to name its version; a short one is refused by deserialize
   const whole = size < PREFIX || isArrow(prefix);
-  const headerLength = whole ? 0 : checkPrefix(prefix, size);
-  const bytes = allocate(size);
-  bytes.set(prefix);
   if (whole) {
+    const bytes = allocate(size, 0);
+    bytes.set(prefix);
     read(bytes, prefix.length, size);
-    return deserialize(bytes, options);
+    fail(isArrow(bytes) ? arrowMessage(bytes) : `truncated or not a knnkit file: ${size} bytes, a knnkit file has at least ${PREFIX}`);
   }
-  const hash = options.trusted ? null : new Xxh32();
-  for (let at = PREFIX; at < size; at += READ_CHUNK) {
+  const headerLength = checkPrefix(prefix, size);
+  const payloadStart = PREFIX + pad8(headerLength);
+  const bytes = allocate(size, payloadStart);
+  bytes.set(prefix);
+  read(bytes, PREFIX, payloadStart);
+  const hash = options.trusted ? null : new Xxh32().update(bytes.subarray(PREFIX, payloadStart));
+  const floats = hash ? floatRanges(bytes, headerLength) : [];
+  for (let at = payloadStart; at < size; at += READ_CHUNK) {
     const to = Math.min(size, at + READ_CHUNK);
     read(bytes, at, to);
-    hash?.update(bytes.subarray(at, to));
+    if (hash) hashChunk(hash, bytes, at, to, floats);
   }
-  return decode(bytes, headerLength, hash, options);
+  return decode(bytes, headerLength, hash, new Set(floats.filter((r) => r.finite).map((r) => r.name)), options);
 }
 
-function allocate(size: number): Uint8Array {
+/**
+ * `size` zeroed bytes for a file: in a rows memory where one fits (see core's
+ * allocRows; placed so that the payload, which starts at `payloadStart` and
+ * usually with the rows, is 64-byte aligned), else an ordinary buffer.
+ */
+function allocate(size: number, payloadStart: number): Uint8Array {
   try {
-    return new Uint8Array(size);
+    const shift = (64 - (payloadStart % 64)) % 64;
+    return allocRows(Uint8Array, size + shift).subarray(shift);
   } catch (e) {
     if (e instanceof RangeError) fail(`${size} bytes do not fit in memory (${e.message})`);
     throw e;
   }
 }
 
-/** The object of checked, 8-aligned file bytes; `hash` has seen every byte after the prefix (null: trusted, not compared). */
-function decode(bytes: Uint8Array, headerLength: number, hash: Xxh32 | null, options: LoadOptions): KnnIndex | Estimator {
+/** The float arrays the header lists, by their place in the file ([] for a header that does not parse: decode then refuses it). */
+function floatRanges(bytes: Uint8Array, headerLength: number): FloatRange[] {
+  let arrays: Record<string, AnyArray>;
+  try {
+    arrays = viewArrays(bytes, PREFIX + pad8(headerLength), readHeader(bytes.subarray(PREFIX, PREFIX + headerLength)).arrays);
+  } catch {
+    return [];
+  }
+  const out: FloatRange[] = [];
+  for (const [name, a] of Object.entries(arrays)) {
+    if (!(a instanceof Float32Array || a instanceof Float64Array)) continue;
+    const start = a.byteOffset - bytes.byteOffset;
+    out.push({ name, start, end: start + a.byteLength, width: a.BYTES_PER_ELEMENT as 4 | 8, finite: true });
+  }
+  return out.sort((x, y) => x.start - y.start);
+}
+
+/** Hashes bytes [from, to), checking the values of the float arrays there on the way. */
+function hashChunk(hash: Xxh32, bytes: Uint8Array, from: number, to: number, floats: FloatRange[]): void {
+  let at = from;
+  for (const r of floats) {
+    if (r.end <= at || r.start >= to) continue;
+    if (r.start > at) hash.update(bytes.subarray(at, r.start));
+    at = Math.max(at, r.start);
+    const end = Math.min(r.end, to);
+    if (!hash.updateFinite(bytes.subarray(at, end), r.width)) r.finite = false;
+    at = end;
+  }
+  if (at < to) hash.update(bytes.subarray(at, to));
+}
+
+/**
+ * The object of checked, 8-aligned file bytes; `hash` has seen every byte
+ * after the prefix (null: trusted, not compared); the arrays named in `finite`
+ * were found all finite as they were hashed.
+ */
+function decode(bytes: Uint8Array, headerLength: number, hash: Xxh32 | null, finite: ReadonlySet<string>, options: LoadOptions): KnnIndex | Estimator {
   if (hash) {
     const stored = new DataView(bytes.buffer, bytes.byteOffset, PREFIX).getUint32(24, true);
     const actual = hash.digest();
@@ -252,7 +320,7 @@ function decode(bytes: Uint8Array, headerLength: number, hash: Xxh32 | null, opt
   const arrays = viewArrays(bytes, PREFIX + pad8(headerLength), header.arrays);
   const indexArrays: Record<string, AnyArray> = {};
   for (const [name, a] of Object.entries(arrays)) if (name.startsWith("index.")) indexArrays[name.slice(6)] = a;
-  const restore = { trusted: options.trusted };
+  const restore = { trusted: options.trusted, finite: new Set([...finite].map((name) => arrays[name])) };
   const { index, ...rest } = header.state;
   if (header.object === "estimator" && (typeof index !== "object" || index === null)) fail("the estimator's header has no index");
   try {

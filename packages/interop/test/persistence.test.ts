@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import {
   BallTree,
   BruteForce,
@@ -15,10 +15,11 @@ import {
   PrefilterIndex,
   matrixView,
   mulberry32,
+  setWasmKernelEnabled,
+  xxh32,
   type Matrix,
 } from "@knnkit/core";
 import { FORMAT_VERSION, deserialize, load, save, serialize } from "../src/index.js";
-import { xxh32 } from "../src/checksum.js";
 import { READ_CHUNK } from "../src/persistence.js";
 
 type Estimator = NearestNeighbors | KNeighborsClassifier | KNeighborsRegressor;
@@ -344,4 +345,61 @@ it("a file of several read chunks loads equal, and damage in a later chunk is ca
   writeFileSync(path, bytes);
   expect(() => load(path)).toThrow(/checksum mismatch/);
   expect(() => load(path, { trusted: true })).not.toThrow();
+});
+
+describe("the non-finite check in the checksum pass", () => {
+  afterEach(() => setWasmKernelEnabled(true));
+
+  /** A saved brute-force index over several read chunks, its file bytes and where its rows start in them. */
+  function bigFile(float32: boolean): { index: KnnIndex; bytes: Uint8Array; dataStart: number } {
+    const index = BruteForce.build(random(float32 ? 300_000 : 150_000, 4, 8, float32));
+    const bytes = serialize(index);
+    const { header } = decode(bytes);
+    expect((header.arrays as { name: string }[])[0].name).toBe("index.data");
+    return { index, bytes, dataStart: bytes.length - index.rows * index.cols * (float32 ? 4 : 8) };
+  }
+
+  for (const float32 of [true, false]) {
+    it(`${float32 ? "float32" : "float64"} rows: NaN or an infinity next to every read-chunk boundary, first and last, is refused by name`, () => {
+      const { bytes, dataStart } = bigFile(float32);
+      const width = float32 ? 4 : 8;
+      const n = (bytes.length - dataStart) / width;
+      // the values around each chunk boundary of the loader's reads (chunks start at the payload)
+      const positions = [0, 1, n - 2, n - 1];
+      for (let edge = 32 + READ_CHUNK; edge < bytes.length; edge += READ_CHUNK) {
+        const at = Math.floor((edge - dataStart) / width);
+        positions.push(at - 1, at, at + 1);
+      }
+      const dir = mkdtempSync(join(tmpdir(), "knnkit-finite-"));
+      const path = join(dir, "bad.knnkit");
+      const bads = ["NaN", "Infinity", "-Infinity"];
+      positions.forEach((p, i) => {
+        const damaged = bytes.slice();
+        const values = float32 ? new Float32Array(damaged.buffer, dataStart, n) : new Float64Array(damaged.buffer, dataStart, n);
+        values[p] = Number(bads[i % 3]);
+        new DataView(damaged.buffer).setUint32(24, xxh32(damaged.subarray(32)), true);
+        writeFileSync(path, damaged);
+        const message = new RegExp(`array data holds ${bads[i % 3]} at position ${p}$`);
+        expect(() => load(path)).toThrow(message);
+        refused(damaged, message);
+      });
+      rmSync(dir, { recursive: true });
+    });
+  }
+
+  it("loads into the kernels' WebAssembly memory (no copy at the first query), and without WebAssembly loads equal and refuses the same", () => {
+    const { index, bytes, dataStart } = bigFile(true);
+    const q = random(5, 4, 9, true);
+    const loaded = deserialize(bytes) as KnnIndex;
+    expect(loaded.state().arrays.data.buffer).toBeInstanceOf(SharedArrayBuffer);
+    const before = loaded.memoryBytes;
+    expect(answers(loaded, q)).toEqual(answers(index, q));
+    expect(loaded.memoryBytes).toBeLessThan(before + (bytes.length - dataStart) / 2); // the rows were not copied for the kernel
+    setWasmKernelEnabled(false);
+    expect(answers(deserialize(bytes), q)).toEqual(answers(index, q));
+    const damaged = bytes.slice();
+    new Float32Array(damaged.buffer, dataStart, 10)[7] = NaN;
+    new DataView(damaged.buffer).setUint32(24, xxh32(damaged.subarray(32)), true);
+    refused(damaged, /array data holds NaN at position 7$/);
+  });
 });

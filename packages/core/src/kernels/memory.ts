@@ -88,14 +88,15 @@ export function wasmKernelModule(shared = false): object | null {
 const rowMemories = new WeakMap<ArrayBufferLike, WasmMemory>();
 
 /**
- * A zeroed array of `length` values for an index's rows: in a shared WebAssembly
- * memory of its own where possible (see the header), else in shared memory, else
- * an ordinary array.
+ * A zeroed array of `length` values for an index's rows (or for a file's bytes
+ * that hold them, see the interop loader): in a shared WebAssembly memory of
+ * its own where possible (see the header), else in shared memory, else an
+ * ordinary array.
  */
-export function allocRows<C extends Float64ArrayConstructor | Float32ArrayConstructor>(Ctor: C, length: number): InstanceType<C> {
+export function allocRows<C extends Float64ArrayConstructor | Float32ArrayConstructor | Uint8ArrayConstructor>(Ctor: C, length: number): InstanceType<C> {
   const A = Ctor as unknown as new (buffer: ArrayBufferLike, offset: number, length: number) => InstanceType<C>;
   const bytes = length * Ctor.BYTES_PER_ELEMENT;
-  if (hasSharedMemory && wasmKernelModule(true) !== null && bytes <= (MAX_PAGES - 64) * PAGE) {
+  if (rowMemoryFits(bytes)) {
     try {
       const memory = new (wasm as WasmApi).Memory({ initial: Math.max(1, Math.ceil(bytes / PAGE)), maximum: MAX_PAGES, shared: true });
       const out = new A(memory.buffer, 0, length);
@@ -107,6 +108,11 @@ export function allocRows<C extends Float64ArrayConstructor | Float32ArrayConstr
   }
   const B = (hasSharedMemory ? SharedArrayBuffer : ArrayBuffer) as new (n: number) => ArrayBufferLike;
   return new A(new B(bytes), 0, length);
+}
+
+/** Whether allocRows puts `bytes` in a WebAssembly memory (shared memory and WebAssembly SIMD are there, and the bytes fit in 4 GiB with room for scratch). */
+export function rowMemoryFits(bytes: number): boolean {
+  return hasSharedMemory && wasmKernelModule(true) !== null && bytes <= (MAX_PAGES - 64) * PAGE;
 }
 
 /** `data` itself when it lives in a rows memory, else a copy made with allocRows (one copy, which every kernel reads). */
