@@ -24,8 +24,8 @@ fi
 # build + setuptools: `pnpm package` builds the wheel with them (no build isolation, so no download each time)
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r packages/python/requirements-package.txt
 
-# --- comparison peers (faiss, hnswlib builds from source with g++) ---
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -r packages/bench/requirements-compare.txt
+# --- knnkit[compare]: the comparison peers (hnswlib builds from source with g++) and kaleido ---
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r packages/python/requirements-compare.txt
 
 # --- Debian's chromium for the browser tests (test/browser) and the report's ---
 if [ ! -x /usr/bin/chromium ]; then

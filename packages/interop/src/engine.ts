@@ -80,14 +80,20 @@ export interface Description {
   classes?: (number | string)[];
   /** Bytes the index holds (see KnnIndex.memoryBytes). */
   memory_bytes?: number;
+  /** Bytes of the index's own arrays (its state), without the kernels' scratch and copies. */
+  index_bytes?: number;
   /** Brute force's distance path (see BruteForce.kernelKind). */
   kernel?: string;
   /** An estimator's: why it searches with its algorithm (the clause of `auto`'s rule, or requested). */
   why?: string;
+  /** A prefilter fitted with target_recall: the setting the tuner chose. */
+  tuned?: { fraction: number; candidates: number; halving_stages: number; recall: number };
 }
 
-function indexFacts(index: KnnIndex): Pick<Description, "memory_bytes" | "kernel"> {
-  return { memory_bytes: index.memoryBytes, kernel: index instanceof BruteForce ? index.kernelKind : undefined };
+function indexFacts(index: KnnIndex): Pick<Description, "memory_bytes" | "index_bytes" | "kernel"> {
+  let arrays = 0;
+  for (const a of Object.values(index.state().arrays) as ArrayBufferView[]) arrays += a.byteLength;
+  return { memory_bytes: index.memoryBytes, index_bytes: arrays, kernel: index instanceof BruteForce ? index.kernelKind : undefined };
 }
 
 const FIT_KINDS = ["NearestNeighbors", "KNeighborsClassifier", "KNeighborsRegressor", "KDTree", "BallTree", ...MORE_KINDS] as const;
@@ -374,6 +380,9 @@ export class Engine {
       classes: obj instanceof KNeighborsClassifier ? obj.classes : undefined,
       ...indexFacts(obj.fittedIndex),
       why: autoReason(obj),
+      tuned: obj.prefilterTuning
+        ? { fraction: obj.prefilterTuning.fraction, candidates: obj.prefilterTuning.candidates, halving_stages: obj.prefilterTuning.halvingStages, recall: obj.prefilterTuning.recall }
+        : undefined,
     };
   }
 

@@ -53,6 +53,37 @@ def test_mime_bundle_holds_table_and_plotly_figures(result, tmp_path):
     assert "knnkit kd_tree" in page and "plotly" in page
 
 
+def test_mime_bundle_holds_static_images(result):
+    """The PNG fallback, drawn by kaleido in the headless Chromium installed by scripts/setup.sh, offline."""
+    import base64
+
+    pytest.importorskip("kaleido", reason="kaleido (knnkit[compare]) draws the static images")
+    bundle = result._repr_mimebundle_()
+    if result.images() is None:
+        pytest.skip(f"kaleido could not draw here: {result.image_error}")
+    assert {"text/plain", "text/html", "application/vnd.plotly.v1+json", "image/png"} <= set(bundle)
+    png = base64.b64decode(bundle["image/png"])
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5_000
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert (width, height) == (900, result.figures()[0].layout.height)  # the headline chart, at its own height
+    # each chart displayed on its own carries its PNG
+    shown = result._figure_bundles()
+    assert len(shown) == 2 and all(base64.b64decode(b["image/png"]).startswith(b"\x89PNG") for b in shown)
+    assert [b["application/vnd.plotly.v1+json"]["data"][0]["type"] for b in shown] == ["bar", "scatter"]
+
+
+def test_results_follow_the_schema(result):
+    """.results has results.json's schema (one schema for knnkit.compare and pnpm compare)."""
+    import json
+
+    from knnkit import _measure
+
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.validate(result.results, json.loads(_measure.SCHEMA.read_text()))
+    process = result.results["knnkit_process"]
+    assert process and all(p["wall_s"] >= p["in_engine_s"] > 0 and p["calls"] > 0 for p in process)
+
+
 def test_engine_that_cannot_run_keeps_its_row():
     result = knnkit.compare(np.random.default_rng(0).random((40, 3)), k=3, engines=["brute", "no_such_peer_lib", "sklearn_estimator"],
                             repeats=1, min_time=0.001)

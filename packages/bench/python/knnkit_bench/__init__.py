@@ -1,1 +1,1 @@
-"""knnkit's comparison harness (Python side): peers timed in Python, knnkit in its Node engine."""
+"""`pnpm compare`'s repository part: built-in datasets, the command line, expectations and the report (the measuring is knnkit's own, knnkit/_measure.py)."""

@@ -84,8 +84,8 @@ def section(r: dict) -> str:
         f"Versions: Node {v['node']}, Python {v['python']}, scikit-learn {v['sklearn']}, numpy {v['numpy']}, scipy {v['scipy']},",
         f"faiss-cpu {v['faiss']}, hnswlib {v['hnswlib']}; seed {r['seed']}. Full data: `report/results.json`, charts: `report/index.html`.",
         "",
-        "knnkit is timed inside its Node process; \"× sklearn best exact\" divides by the fastest one-thread scikit-learn",
-        "exact method on that dataset (KDTree, BallTree or brute force). `@all` = all cores (workers=2 / n_jobs=-1).",
+        "knnkit is timed inside its engine (knnkit/_measure.py, knnkit.compare's rules); \"× sklearn best exact\" divides",
+        "by the fastest one-thread scikit-learn exact method on that dataset (KDTree, BallTree or brute force). `@all` = all cores (workers=2 / n_jobs=-1).",
         "faiss and hnswlib run single-threaded; HNSW is approximate (faiss M=32, efSearch=64; hnswlib M=16, ef=64).",
         "Score = accuracy (R² for diabetes) of a uniform k-NN vote over the engine's neighbours (`sklearn_estimator`:",
         "KNeighborsClassifier/Regressor's own `score()`); index MB = the index's arrays, or resident-set growth while",
@@ -113,9 +113,10 @@ def section(r: dict) -> str:
             out.append(f"| {name} | {pts.get('error')} | | |")
     kp = r.get("knnkit_process", [])
     if kp:
-        out += ["", "knnkit process overhead (in no figure above): Node start-up, module loading and the Arrow transfer back to",
-                f"Python took {statistics.median(p['startup_and_transfer_s'] for p in kp):.2f} s per runner call (median of {len(kp)}); "
-                f"reading the input Arrow files {statistics.median(p['load_s'] for p in kp) * 1000:.1f} ms."]
+        out += ["", "knnkit's engine calls (in no figure above, which are times inside the engine): moving the arrays between",
+                f"Python and the engine and the Python side took {sum(p['transfer_s'] for p in kp):.2f} s over {sum(p['calls'] for p in kp):,} calls "
+                f"({sum(p['transfer_s'] for p in kp) / sum(p['calls'] for p in kp) * 1000:.2f} ms a call; inside the engine "
+                f"{sum(p['in_engine_s'] for p in kp):.2f} s)."]
     return "\n".join(out)
 
 

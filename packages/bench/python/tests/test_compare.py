@@ -13,6 +13,7 @@ import pytest
 import sys
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from knnkit import _measure  # noqa: E402
 from knnkit_bench import compare, expectations, report  # noqa: E402
 
 ROOT = compare.repo_root()
@@ -21,26 +22,26 @@ ROOT = compare.repo_root()
 def test_recall_and_scores_are_computed():
     exact = np.array([[0, 1, 2], [3, 4, 5]])
     approx = np.array([[0, 1, 9], [5, 7, 8]])
-    assert compare.recall_at_k(approx, exact) == pytest.approx(3 / 6)
-    assert compare.recall_at_k(exact, exact) == 1.0
+    assert _measure.recall_at_k(approx, exact) == pytest.approx(3 / 6)
+    assert _measure.recall_at_k(exact, exact) == 1.0
     # with distances, a tied row counts as exact
     X = np.array([[0.0], [1.0], [-1.0], [5.0]])
     Q = np.array([[0.0]])
     exact_dist = np.array([[0.0, 1.0]])
-    assert compare.recall_at_k(np.array([[0, 2]]), np.array([[0, 1]]), X, Q, exact_dist) == 1.0
-    assert compare.recall_at_k(np.array([[0, 3]]), np.array([[0, 1]]), X, Q, exact_dist) == 0.5
+    assert _measure.recall_at_k(np.array([[0, 2]]), np.array([[0, 1]]), X, Q, exact_dist) == 1.0
+    assert _measure.recall_at_k(np.array([[0, 3]]), np.array([[0, 1]]), X, Q, exact_dist) == 0.5
     y_train = np.array(["a", "a", "b", "b", "b", "a", "c", "c", "c", "c"])
     # votes: row 0 -> a, a, c => a; row 1 -> a, c, c => c
-    assert compare.vote_score(approx, y_train, np.array(["a", "c"]), "classification") == 1.0
-    assert compare.vote_score(approx, y_train, np.array(["b", "c"]), "classification") == 0.5
+    assert _measure.vote_score(approx, y_train, np.array(["a", "c"]), "classification") == 1.0
+    assert _measure.vote_score(approx, y_train, np.array(["b", "c"]), "classification") == 0.5
     # a 1-1-1 tie goes to the smallest label
     tie = np.array([[0, 2, 6]])
-    assert compare.vote_score(tie, y_train, np.array(["a"]), "classification") == 1.0
+    assert _measure.vote_score(tie, y_train, np.array(["a"]), "classification") == 1.0
     y = np.arange(10, dtype=float)
     pred = y[approx].mean(axis=1)
     truth = np.array([1.0, 6.0])
     expected = 1 - np.sum((truth - pred) ** 2) / np.sum((truth - truth.mean()) ** 2)
-    assert compare.vote_score(approx, y, truth, "regression") == pytest.approx(expected)
+    assert _measure.vote_score(approx, y, truth, "regression") == pytest.approx(expected)
 
 
 def test_expectations_are_computed_from_rows():
@@ -68,7 +69,7 @@ def test_quick_run_schema_and_browser(tmp_path):
     out = tmp_path / "report"
     assert compare.main(["--quick", "--out", str(out)]) == 0
     results = json.loads((out / "results.json").read_text())
-    schema = json.loads((Path(compare.__file__).parent / "results.schema.json").read_text())
+    schema = json.loads(_measure.SCHEMA.read_text())
     jsonschema.validate(results, schema)
     assert len(results["expectations"]) == 5
     measured = [r for r in results["rows"] if "qps" in r]
@@ -126,8 +127,11 @@ def test_quick_run_schema_and_browser(tmp_path):
     assert shot.stat().st_size > 10_000
     (ROOT / "report").mkdir(exist_ok=True)
     shutil.copy(shot, ROOT / "report" / "screenshot-quick.png")
-    # start-up and transfer of the knnkit process are reported apart from its timed work
-    assert results["knnkit_process"] and all(p["wall_s"] >= p["in_engine_s"] >= p["load_s"] >= 0 for p in results["knnkit_process"])
+    # moving arrays between Python and knnkit's engine is reported apart from its timed work
+    process = results["knnkit_process"]
+    assert {(p["dataset"], p["repeat"]) for p in process} == {(ds, 0) for ds in datasets}
+    assert all(p["calls"] > 0 and p["wall_s"] >= p["in_engine_s"] > 0 for p in process)
+    assert all(p["transfer_s"] == pytest.approx(p["wall_s"] - p["in_engine_s"]) for p in process)
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node")
@@ -155,12 +159,12 @@ def test_user_csv_dataset_with_named_target(tmp_path):
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node")
 def test_a_peer_that_cannot_be_imported_keeps_its_row(tmp_path, monkeypatch):
-    real = compare.installed
-    monkeypatch.setattr(compare, "installed", lambda name: "not installed: ModuleNotFoundError: hnswlib" if name == "hnswlib" else real(name))
+    real = _measure.missing
+    monkeypatch.setattr(_measure, "missing", lambda name: "not installed: ModuleNotFoundError: hnswlib" if name == "hnswlib" else real(name))
     out = tmp_path / "report"
     assert compare.main(["--quick", "--datasets", "iris", "--engines", "kd_tree,hnswlib", "--out", str(out)]) == 0
     results = json.loads((out / "results.json").read_text())
-    jsonschema.validate(results, json.loads((Path(compare.__file__).parent / "results.schema.json").read_text()))
+    jsonschema.validate(results, json.loads(_measure.SCHEMA.read_text()))
     row = next(r for r in results["rows"] if r["engine"] == "hnswlib")
     assert row["error"].startswith("not installed") and "qps" not in row
     assert results["tradeoff"]["hnswlib"] == {"error": row["error"]}

@@ -1,5 +1,7 @@
 /**
- * The knnkit side of the comparison harness (packages/bench/python/knnkit_bench drives it).
+ * The synthetic datasets of `pnpm compare` (`generate`), and knnkit timed inside one Node process (`run`) for the
+ * kernel benchmark (knnkit_bench.kernels) and by hand. The comparison itself measures through the installed
+ * Python package (knnkit/_measure.py).
  *
  *   generate --name W1 --scale 0.25 --out DIR   writes DIR/W1.train.arrow and DIR/W1.test.arrow
  *   run --train F --test F --k 10 --engines a,b --out DIR --repeats 1 [--min-time 0.2] [--dtype float32]

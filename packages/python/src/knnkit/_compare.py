@@ -1,29 +1,22 @@
 """knnkit.compare: knnkit's engines and their peers side by side on the caller's own data, in a notebook.
 
-The timing rules are those of `pnpm compare` (packages/bench/python/knnkit_bench/compare.py): every engine
-builds, answers one cold query batch (the warm-up, and the one-shot figure), then is called again until a time
-window has passed; each of `repeats` rounds runs the engines in a rotated order, and medians are reported.
-Here knnkit is called through this package's own engine, so its times include moving the queries and the
-answers between Python and the engine (the peers run inside Python). Recall@k is against scikit-learn's exact
-brute force (ties count as hits); the score is the majority vote's accuracy (classes) or the mean's R² (values).
+The measuring (engines, peers, timing rules, scores, the results' schema) is knnkit/_measure.py, which the
+repository's `pnpm compare` calls too; this module takes the caller's table (checks, split into fitted rows and
+queries) and presents the outcome (a table, plotly charts, a page, the notebook display).
 """
 
 from __future__ import annotations
 
 import html
 import json
-import os
-import platform
-import statistics
 import time
 from pathlib import Path
 
-KNNKIT_ENGINES = ["brute", "kd_tree", "ball_tree", "prefilter:0.2", "knnkit_estimator"]
-PEER_ENGINES = ["sklearn_brute", "sklearn_kd_tree", "sklearn_ball_tree", "scipy_ckdtree", "pykdtree", "faiss_flat",
-                "faiss_hnsw", "hnswlib", "sklearn_estimator"]
-EXACT_SKLEARN = ("sklearn_kd_tree", "sklearn_ball_tree", "sklearn_brute")
-_PEER_MODULES = {"scipy_ckdtree": "scipy.spatial", "pykdtree": "pykdtree.kdtree", "faiss_flat": "faiss", "faiss_hnsw": "faiss",
-                 "hnswlib": "hnswlib"}
+from ._measure import machine, measure, versions
+
+# the notebook's default: one thread each, the exact methods, one prefilter setting and the installed peers
+DEFAULT_ENGINES = ["brute", "kd_tree", "ball_tree", "prefilter:0.2", "knnkit_estimator", "sklearn_brute", "sklearn_kd_tree",
+                   "sklearn_ball_tree", "scipy_ckdtree", "pykdtree", "faiss_flat", "faiss_hnsw", "hnswlib", "sklearn_estimator"]
 
 
 # ---------------------------------------------------------------- input
@@ -115,147 +108,6 @@ def split(data, y, queries, k, seed):
     return X, y_train, Q, y_test
 
 
-# ---------------------------------------------------------------- engines
-
-def _missing(engine: str) -> str | None:
-    module = _PEER_MODULES.get(engine.replace("@all", ""))
-    if module is None:
-        return None
-    try:
-        __import__(module)
-        return None
-    except Exception as e:  # noqa: BLE001
-        return f"not installed ({type(e).__name__}: {e}); pip install 'knnkit[compare]'"
-
-
-def _engine(name, X, Q, k, y_train, task):
-    """(build, query, memory) closures of an engine: query(index) returns the neighbour indices."""
-    import numpy as np
-
-    all_cores = name.endswith("@all")
-    base = name.replace("@all", "")
-    kind, _, param = base.partition(":")
-    if kind in ("brute", "kd_tree", "ball_tree", "prefilter"):
-        from ._estimators import NearestNeighbors
-
-        options = {"candidates": float(param)} if kind == "prefilter" else {}
-        build = lambda: NearestNeighbors(n_neighbors=k, algorithm=kind, leaf_size=40, n_jobs=-1 if all_cores else None, **options).fit(X)
-        return build, lambda m: m.kneighbors(Q, k, return_distance=False), lambda m: m._remote.info.get("memory_bytes")
-    if base in ("knnkit_estimator", "sklearn_estimator"):
-        if task == "none":
-            raise ValueError("needs a target y")
-        if base == "knnkit_estimator":
-            from ._estimators import KNeighborsClassifier, KNeighborsRegressor
-        else:
-            from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
-        Est = KNeighborsClassifier if task == "classification" else KNeighborsRegressor
-        return lambda: Est(n_neighbors=k, n_jobs=1).fit(X, y_train), lambda m: m.predict(Q), lambda m: None
-    jobs = -1 if all_cores else 1
-    if base in ("sklearn_kd_tree", "sklearn_ball_tree", "sklearn_brute"):
-        from sklearn.neighbors import NearestNeighbors
-        from threadpoolctl import threadpool_limits
-
-        algorithm = base.removeprefix("sklearn_")
-
-        def query(m):
-            if all_cores:
-                return m.kneighbors(Q, k, return_distance=False)
-            with threadpool_limits(1):
-                return m.kneighbors(Q, k, return_distance=False)
-
-        def memory(m):
-            return X.nbytes if algorithm == "brute" else int(sum(a.nbytes for a in m._tree.get_arrays()))
-        return lambda: NearestNeighbors(n_neighbors=k, algorithm=algorithm, leaf_size=40, n_jobs=jobs).fit(X), query, memory
-    if base == "scipy_ckdtree":
-        from scipy.spatial import cKDTree
-        return lambda: cKDTree(X, leafsize=40), lambda t: t.query(Q, k, workers=jobs)[1].reshape(len(Q), k), lambda t: None
-    if base == "pykdtree":
-        from pykdtree.kdtree import KDTree
-        return lambda: KDTree(X), lambda t: t.query(Q, k=k)[1].reshape(len(Q), k), lambda t: None
-    if base in ("faiss_flat", "faiss_hnsw"):
-        import faiss
-        faiss.omp_set_num_threads(os.cpu_count() if all_cores else 1)
-        X32, Q32 = X.astype(np.float32), Q.astype(np.float32)
-
-        def build():
-            index = faiss.IndexFlatL2(X.shape[1]) if base == "faiss_flat" else faiss.IndexHNSWFlat(X.shape[1], 32)
-            if base == "faiss_hnsw":
-                index.hnsw.efSearch = max(64, k)
-            index.add(X32)
-            return index
-        return build, lambda i: i.search(Q32, k)[1], lambda i: X32.nbytes if base == "faiss_flat" else None
-    if base == "hnswlib":
-        import hnswlib
-
-        def build():
-            index = hnswlib.Index(space="l2", dim=X.shape[1])
-            index.init_index(max_elements=len(X), ef_construction=100, M=16, random_seed=1)
-            index.set_num_threads(os.cpu_count() if all_cores else 1)
-            index.add_items(X)
-            index.set_ef(max(64, k))
-            return index
-        return build, lambda i: i.knn_query(Q, k)[0], lambda i: None
-    raise ValueError(f"unknown engine {name!r}; knnkit: {', '.join(KNNKIT_ENGINES)}; peers: {', '.join(PEER_ENGINES)} (any with @all for every core)")
-
-
-def _seconds_per_call(fn, min_time):
-    """(seconds per call, last result): fn called again until min_time has passed."""
-    calls, start = 0, time.perf_counter()
-    while True:
-        out = fn()
-        calls += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_time:
-            return elapsed / calls, out
-
-
-def _time(name, X, Q, k, y_train, y_test, task, min_time):
-    """One round of an engine: build, first (cold) query, steady query time, indices, memory, own score."""
-    import numpy as np
-
-    build, query, memory = _engine(name, X, Q, k, y_train, task)
-    start = time.perf_counter()
-    index = build()
-    built = time.perf_counter() - start
-    start = time.perf_counter()
-    query(index)
-    first = time.perf_counter() - start
-    per_call, _ = _seconds_per_call(lambda: query(index), min_time)
-    if name.endswith("estimator"):
-        ind, score = index.kneighbors(Q, k, return_distance=False), float(index.score(Q, y_test))
-    else:
-        ind, score = query(index), None
-    return built, first, per_call, np.asarray(ind, dtype=np.int64), memory(index), score
-
-
-# ---------------------------------------------------------------- scores
-
-def recall_at_k(approx, exact, exact_dist, X, Q) -> float:
-    """Mean fraction of each query's exact k neighbours found; a row tied with the k-th distance counts."""
-    import numpy as np
-
-    k = exact.shape[1]
-    d = np.sqrt(((X[approx] - Q[:, None, :]) ** 2).sum(axis=2))
-    hits = np.minimum((d <= exact_dist[:, -1:] * (1 + 1e-9) + 1e-12).sum(axis=1), k)
-    return float(hits.sum() / (exact.shape[0] * k))
-
-
-def vote_score(ind, y_train, y_test, task):
-    """Accuracy of the uniform majority vote (ties to the smallest label), or R² of the mean."""
-    import numpy as np
-
-    if y_test is None or task == "none":
-        return None
-    if task == "classification":
-        classes, codes = np.unique(y_train, return_inverse=True)
-        votes = np.apply_along_axis(lambda r: np.bincount(r, minlength=len(classes)), 1, codes[ind])
-        return float(np.mean(classes[np.argmax(votes, axis=1)] == y_test))
-    pred = np.asarray(y_train, dtype=np.float64)[ind].mean(axis=1)
-    ss_res = float(np.sum((y_test - pred) ** 2))
-    ss_tot = float(np.sum((y_test - np.mean(y_test)) ** 2))
-    return 1.0 - ss_res / ss_tot if ss_tot > 0 else float(ss_res == 0)
-
-
 # ---------------------------------------------------------------- the comparison
 
 def _progress(total):
@@ -270,89 +122,35 @@ def compare(X, y=None, *, queries=0.2, k=10, engines=None, repeats=3, seed=0, mi
     """knnkit's engines and the peers side by side on X (and y: an array, or a column name of the DataFrame X).
 
     queries: a fraction or a number of rows held out as queries (random, from seed), or the query rows themselves.
-    engines: names from KNNKIT_ENGINES and PEER_ENGINES (a name with "@all" uses every core); a peer that is not
-    installed or fails on the data keeps its row with the reason. Returns a Comparison.
+    engines: names from knnkit._measure's KNNKIT_ENGINES and PEER_ENGINES (a name with "@all" uses every core;
+    default DEFAULT_ENGINES); an engine that is not installed or fails on the data keeps its row with the reason.
+    min_time: seconds of repeated calls per timing. Returns a Comparison.
     """
-    import numpy as np
-    from sklearn.neighbors import NearestNeighbors
-
     if not isinstance(k, int) or k < 1:
         raise ValueError(f"k must be an integer >= 1, got {k!r}")
     if not isinstance(repeats, int) or repeats < 1:
         raise ValueError(f"repeats must be an integer >= 1, got {repeats!r}")
     data, target, task, _ = prepare(X, y)
     Xtr, y_train, Q, y_test = split(data, target, queries, k, seed)
-    names = list(engines) if engines is not None else KNNKIT_ENGINES + PEER_ENGINES
+    names = list(engines) if engines is not None else DEFAULT_ENGINES
     started = time.time()
-    exact_dist, exact = NearestNeighbors(n_neighbors=k, algorithm="brute").fit(Xtr).kneighbors(Q)
-    if any(name.replace("@all", "").partition(":")[0] in ("brute", "kd_tree", "ball_tree", "prefilter", "knnkit_estimator") for name in names):
-        from ._backend import get_backend
-
-        get_backend().generation  # the engine starts here, outside the first engine's build time
-    timings = {name: {"build": [], "first": [], "query": []} for name in names}
     bar = _progress(repeats * len(names))
-    for r in range(repeats):
-        for name in names[r % len(names):] + names[: r % len(names)]:
-            t = timings[name]
-            if "error" not in t:
-                t["error"] = _missing(name)
-                if t["error"] is None:
-                    del t["error"]
-                    try:
-                        b, first, q, t["ind"], t["memory"], t["own_score"] = _time(name, Xtr, Q, k, y_train, y_test, task, min_time)
-                        t["build"].append(b)
-                        t["first"].append(first)
-                        t["query"].append(q)
-                    except Exception as e:  # noqa: BLE001
-                        t["error"] = f"{type(e).__name__}: {e}"
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix_str(name)
-    if bar is not None:
-        bar.close()
-    best = max((len(Q) / statistics.median(t["query"]) for e, t in timings.items() if e in EXACT_SKLEARN and t["query"]), default=None)
-    rows = []
-    for name in names:
-        t = timings[name]
-        row = {"dataset": dataset, "engine": name if name.replace("@all", "") in PEER_ENGINES else "knnkit " + name.removeprefix("knnkit_"),
-               "rows": len(Xtr), "cols": Xtr.shape[1], "queries": len(Q), "k": k, "task": task,
-               "workers": "all" if name.endswith("@all") else 1}
-        if not t["query"]:
-            row["error"] = t.get("error", "not run")
-            rows.append(row)
-            continue
-        qs = statistics.median(t["query"])
-        row.update({
-            "build_s": statistics.median(t["build"]),
-            "first_query_s": statistics.median(t["first"]),
-            "oneshot_s": statistics.median(b + f for b, f in zip(t["build"], t["first"])),
-            "qps": len(Q) / qs,
-            "speedup_vs_sklearn_best_exact": (len(Q) / qs) / best if best else None,
-            "recall": recall_at_k(t["ind"], exact, exact_dist, Xtr, Q),
-            "score": t["own_score"] if t.get("own_score") is not None else vote_score(t["ind"], y_train, y_test, task),
-            "index_bytes": t.get("memory"),
-        })
-        rows.append(row)
+
+    def step(label):
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix_str(label.split(": ", 1)[-1])
+    try:
+        measured = measure(Xtr, y_train, Q, y_test, task, k=k, engines=names, repeats=repeats, min_time=min_time,
+                           dataset=dataset, progress=step)
+    finally:
+        if bar is not None:
+            bar.close()
     results = {"seed": seed, "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "elapsed_s": time.time() - started,
-               "quick": False, "k": k, "repeats": repeats, "versions": _versions(), "machine": _machine(), "rows": rows}
+               "quick": False, "k": k, "repeats": repeats, "versions": versions(), "machine": machine(),
+               "rows": measured["rows"], "scaling": [], "tradeoff": {}, "knnkit_process": measured["knnkit_process"],
+               "curves": {dataset: measured["curves"]} if measured["curves"] else {}}
     return Comparison(results)
-
-
-def _versions() -> dict:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {"python": platform.python_version()}
-    for key, dist in (("knnkit", "knnkit"), ("numpy", "numpy"), ("sklearn", "scikit-learn"), ("scipy", "scipy"),
-                      ("faiss", "faiss-cpu"), ("hnswlib", "hnswlib"), ("pykdtree", "pykdtree")):
-        try:
-            out[key] = version(dist)
-        except PackageNotFoundError:
-            out[key] = None
-    return out
-
-
-def _machine() -> dict:
-    return {"cores": os.cpu_count(), "platform": platform.platform()}
 
 
 # ---------------------------------------------------------------- the result
@@ -426,28 +224,60 @@ class Comparison:
     def __repr__(self) -> str:
         return "knnkit.Comparison\n" + self.table.to_string(float_format=_number, na_rep="—", max_colwidth=60)
 
+    def images(self) -> list[bytes] | None:
+        """PNGs of figures(), drawn once by kaleido in a headless Chromium, offline (plotly.js from the plotly package,
+        no MathJax, nothing downloaded): the browser is the one named by BROWSER_PATH, else the first chromium or
+        chrome that choreographer finds on PATH or in the usual places (/usr/bin/chromium). None when that cannot
+        be done; .image_error then says why."""
+        if not hasattr(self, "_images"):
+            self._images, self.image_error = None, None
+            try:
+                self._images = _render_png(self.figures())
+            except Exception as e:  # noqa: BLE001  (no kaleido or no browser: the HTML and the plotly figures stand)
+                self.image_error = f"{type(e).__name__}: {e}"
+        return self._images
+
+    def _figure_bundles(self) -> list[dict]:
+        """Each chart as its own output: the plotly figure, and its PNG for front ends that run no JavaScript."""
+        import base64
+
+        figures = self.figures()
+        images = self.images() or [None] * len(figures)
+        bundles = []
+        for fig, png in zip(figures, images):
+            bundle = {"text/plain": f"<knnkit.compare chart: {fig.layout.title.text}>", "application/vnd.plotly.v1+json": json.loads(fig.to_json())}
+            if png is not None:
+                bundle["image/png"] = base64.b64encode(png).decode()
+            bundles.append(bundle)
+        return bundles
+
     def _repr_mimebundle_(self, include=None, exclude=None):
         """The table (text and HTML, the HTML with both charts, plotly.js from its CDN), the headline chart as a
-        plotly figure, and as a PNG when plotly can draw one (kaleido installed)."""
+        plotly figure and as a PNG (when kaleido can draw one, see images())."""
         figures = self.figures()
         charts = "".join(fig.to_html(full_html=False, include_plotlyjs="cdn" if i == 0 else False) for i, fig in enumerate(figures))
-        bundle = {
-            "text/plain": repr(self),
-            "text/html": self._table_html() + charts,
-            "application/vnd.plotly.v1+json": json.loads(figures[0].to_json()),
-        }
-        try:
-            import base64
-
-            bundle["image/png"] = base64.b64encode(figures[0].to_image(format="png")).decode()
-        except Exception:  # noqa: BLE001  (no kaleido: the HTML and the plotly figure stand)
-            pass
-        return bundle
+        headline = self._figure_bundles()[0]
+        del headline["text/plain"]
+        return {"text/plain": repr(self), "text/html": self._table_html() + charts, **headline}
 
     def _ipython_display_(self):
-        """In IPython: the table, then each chart as its own output (a plotly-aware front end draws them)."""
+        """In IPython: the table, then each chart as its own output (a plotly-aware front end draws them; others show the PNG)."""
         from IPython.display import display
 
         display({"text/plain": repr(self), "text/html": self._table_html()}, raw=True)
-        for fig in self.figures():
-            display(fig)
+        for bundle in self._figure_bundles():
+            display(bundle, raw=True)
+
+
+def _render_png(figures, width=900, timeout=60) -> list[bytes]:
+    """PNGs of plotly figures from one kaleido browser session (in a thread of its own: a notebook's event loop runs)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    import kaleido
+
+    async def draw():
+        async with kaleido.Kaleido(n=1, mathjax=False, timeout=timeout) as k:
+            return [await k.calc_fig(fig, opts={"format": "png", "width": width, "height": fig.layout.height or 500}) for fig in figures]
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, draw()).result()

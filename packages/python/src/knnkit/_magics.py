@@ -60,6 +60,7 @@ class CallTimes:
         from ._backend import get_backend
 
         self.backend = get_backend()
+        self.outer = self.backend.__dict__.get("call")  # an enclosing CallTimes' wrapper, if any
         self.inner = self.backend.call
 
         def call(op, inputs=None, **fields):
@@ -75,7 +76,18 @@ class CallTimes:
         return self
 
     def __exit__(self, *exc):
-        del self.backend.call  # the instance attribute goes; the class's method is back
+        if self.outer is None:
+            del self.backend.call  # the instance attribute goes; the class's method is back
+        else:
+            self.backend.call = self.outer
+
+    def engine_seconds(self) -> float:
+        """Seconds inside the engine over every call so far."""
+        return sum(e["engine_s"] for e in self.ops.values())
+
+    def total_seconds(self) -> float:
+        """Seconds of every call so far as Python saw them (the engine's, plus moving the data)."""
+        return sum(e["total_s"] for e in self.ops.values())
 
     def table(self) -> str:
         head = f"{'operation':<16}{'calls':>7}{'in engine ms':>14}{'transfer+Python ms':>20}{'total ms':>11}"
