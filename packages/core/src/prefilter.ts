@@ -127,6 +127,16 @@ export interface PrefilterResult extends KnnResult {
  */
 const GAP_SLACK = 1 + 1e-9;
 
+/** Mode "exact", blocked: the first run of rows around a block of queries, and the longest. */
+const RUN_FIRST = 64;
+const RUN_MAX = 4096;
+/**
+ * Where a block's rows spanned at least this share of all rows, the next block takes every row in
+ * two runs (fewer kernel calls; brute force's work); every PROBE_EVERY-th block grows runs again.
+ */
+const SCAN_ALL_SHARE = 0.9;
+const PROBE_EVERY = 8;
+
 interface Settings {
   m: number;
   halving: number;
@@ -523,48 +533,104 @@ export class PrefilterIndex extends KnnIndex {
   /**
    * Mode "exact" through the blocked kernel, 4 queries at a time (in order of their
    * key), over row positions (the kernel's fast path; ties fall to the smaller
-   * position): a first search over the 4k rows nearest on the key bounds each k-th
-   * distance, a second over every row whose gap is within that bound finds the k + 1
-   * nearest, its heaps seeded with that bound (pruning is then tight from the first
-   * row, although the rows come in key order, far ones first). Where the (k+1)-th is farther than the k-th, the k are the answer (ties
-   * among them re-sorted by row index); where it ties, the query is searched again
-   * one row at a time (knnExact), which breaks ties by row index as brute force does.
+   * position). The block's rows grow outward from the queries' places in runs that
+   * double in length, each side only while some query's k + 1-th distance so far reaches
+   * past it (each query measures only the rows within its own reach), the heaps carried
+   * from run to run: near rows come first, so the bound is tight early. Where the
+   * (k+1)-th is farther than the k-th, the k are the answer (ties among them re-sorted by
+   * row index); where it ties, the query is searched again one row at a time (knnExact),
+   * which breaks ties by row index as brute force does. Where the reach covers every
+   * row this is brute force in the same kernel, rows in near-first order.
    */
   private knnExactBlocked(q: FloatArray, k: number, from: number, to: number, outIdx: Int32Array, outDist: Float64Array): void {
     const d = this.cols;
+    const n = this.rows;
     const { rowIds, primaryValues: vals } = this.core;
-    const kk = Math.min(k + 1, this.rows);
+    const kk = Math.min(k + 1, n);
     const search = this.scanner.blockedSearch(kk) as BlockedSearch;
-    const first = Math.min(this.rows, Math.max(4 * k, 64));
     const order = this.keyOrder(q, from, to);
     const rows = new Int32Array(4);
     const slots = Int32Array.of(0, 1, 2, 3);
     const lo = new Int32Array(4);
     const hi = new Int32Array(4);
+    const v = new Float64Array(4);
+    const low = new Float64Array(4); // the smallest key within reach of query t
+    const high = new Float64Array(4);
     const idx = new Int32Array(4 * kk);
     const dist = new Float64Array(4 * kk);
-    const seed = new Float64Array(4);
+    let scanAll = false;
     for (let b = 0; b < order.length; b += 4) {
       const nq = Math.min(4, order.length - b);
+      let L = n;
+      let R = 0;
       for (let t = 0; t < nq; t++) {
         rows[t] = order[b + t];
-        [lo[t], hi[t]] = this.windowAround(this.key(q, rows[t] * d), first);
+        v[t] = this.key(q, rows[t] * d);
+        const at = firstPosition(vals, (x) => x >= v[t]);
+        L = Math.min(L, at);
+        R = Math.max(R, at);
       }
-      search.run(q, rows, nq, lo, hi, null, idx, dist, slots);
-      for (let t = 0; t < nq; t++) {
-        const v = this.key(q, rows[t] * d);
-        const kth = dist[t * kk + k - 1];
-        const reach = this.reach(kth, q, rows[t] * d);
-        lo[t] = firstPosition(vals, (x) => x >= v - reach);
-        hi[t] = firstPosition(vals, (x) => x > v + reach);
-        // at or above the k-th reduced distance (the square of its root may round below it)
-        seed[t] = kth * kth * (1 + 1e-12);
+      search.begin(q, rows, nq);
+      let run = Math.max(2 * kk, RUN_FIRST);
+      if (scanAll && (b >> 2) % PROBE_EVERY !== 0) {
+        // the last block reached nearly every row: take them all in two runs, the queries' side first
+        lo.fill(L);
+        hi.fill(n);
+        search.extend(lo, hi, null);
+        lo.fill(0);
+        hi.fill(L);
+        search.extend(lo, hi, null);
+        L = 0;
+        R = n;
+      } else {
+        L = Math.max(0, L - (run >> 1));
+        R = Math.min(n, Math.max(R, L + run));
+        lo.fill(L);
+        hi.fill(R);
+        search.extend(lo, hi, null);
       }
-      search.run(q, rows, nq, lo, hi, null, idx, dist, slots, seed);
+      for (;;) {
+        let needLeft = false;
+        let needRight = false;
+        let lowest = Infinity;
+        let highest = -Infinity;
+        for (let t = 0; t < nq; t++) {
+          const bound = search.bound(t);
+          const reach = bound === Infinity ? Infinity : this.reach(Math.sqrt(bound), q, rows[t] * d);
+          low[t] = v[t] - reach;
+          high[t] = v[t] + reach;
+          lowest = Math.min(lowest, low[t]);
+          highest = Math.max(highest, high[t]);
+          needLeft ||= L > 0 && vals[L - 1] >= low[t];
+          needRight ||= R < n && vals[R] <= high[t];
+        }
+        if (!needLeft && !needRight) break;
+        run = Math.min(2 * run, RUN_MAX);
+        if (needLeft) {
+          const start = Math.max(L - run, firstPosition(vals, (x) => x >= lowest));
+          for (let t = 0; t < nq; t++) {
+            lo[t] = Math.min(L, Math.max(start, firstPosition(vals, (x) => x >= low[t])));
+            hi[t] = L;
+          }
+          search.extend(lo, hi, null);
+          L = start;
+        }
+        if (needRight) {
+          const end = Math.min(R + run, firstPosition(vals, (x) => x > highest));
+          for (let t = 0; t < nq; t++) {
+            lo[t] = R;
+            hi[t] = Math.max(R, Math.min(end, firstPosition(vals, (x) => x > high[t])));
+          }
+          search.extend(lo, hi, null);
+          R = end;
+        }
+      }
+      search.finish(idx, dist, slots);
+      scanAll = R - L >= SCAN_ALL_SHARE * n;
       for (let t = 0; t < nq; t++) {
         const qi = rows[t];
-        // a seed entry left among the k (never expected: the first search's k are in the window) or a tie at the k-th
-        if (idx[t * kk + k - 1] >= this.rows || (kk > k && !(dist[t * kk + k] > dist[t * kk + k - 1]))) {
+        // a tie at the k-th (or, never expected, fewer than k rows held)
+        if (idx[t * kk + k - 1] >= n || (kk > k && !(dist[t * kk + k] > dist[t * kk + k - 1]))) {
           this.knnExact(q, k, qi, qi + 1, outIdx, outDist);
           continue;
         }

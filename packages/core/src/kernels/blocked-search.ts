@@ -19,6 +19,13 @@ export class BlockedSearch {
   private readonly qn = new Float64Array(4);
   private readonly thresholds = new Float64Array(4);
   private readonly queryNorm = new Float64Array(4);
+  // the block between begin and finish
+  private q: FloatArray = new Float64Array(0);
+  private qRows: Int32Array = new Int32Array(4);
+  private nq = 0;
+  private eps = 0;
+  private slack = 0;
+  private margin = 0;
 
   /**
    * kernel: over `data` (euclidean) or over its rows scaled to unit length
@@ -38,11 +45,7 @@ export class BlockedSearch {
   /**
    * The k nearest rows for queries qRows[0..nq) of q (row numbers), query t
    * among rows [lo[t], hi[t]), reported as ids[row] (the row itself when ids is
-   * null), into row outRows[t] of outIdx / outDist (true distances, sorted). With
-   * `seed`, query t keeps only rows whose reduced distance is at most seed[t]: its heap
-   * starts full of (seed[t], no row) entries, so the pruning bound is tight from the
-   * first row; the caller must know k rows within it, or read the missing ones as
-   * index 0x7fffffff, distance sqrt(seed[t]).
+   * null), into row outRows[t] of outIdx / outDist (true distances, sorted).
    */
   run(
     q: FloatArray,
@@ -54,14 +57,18 @@ export class BlockedSearch {
     outIdx: Int32Array,
     outDist: Float64Array,
     outRows: Int32Array,
-    seed: Float64Array | null = null,
   ): void {
-    const { kernel, d, k, heaps, qBlock, qn, queryNorm, rowNorms } = this;
+    this.begin(q, qRows, nq);
+    this.extend(lo, hi, ids);
+    this.finish(outIdx, outDist, outRows);
+  }
+
+  /** run in steps: begin (the block's queries, empty heaps), extend over ranges of rows, none twice, then finish. */
+  begin(q: FloatArray, qRows: Int32Array, nq: number): void {
+    const { kernel, d, heaps, qBlock, qn, queryNorm, rowNorms } = this;
     const cosine = rowNorms !== null;
     let blockMax = 0;
     let zeroQuery = false;
-    let from = Infinity;
-    let to = 0;
     for (let t = 0; t < 4; t++) {
       const src = qRows[Math.min(t, nq - 1)] * d;
       let s = 0;
@@ -78,21 +85,43 @@ export class BlockedSearch {
       }
       qn[t] = unit; // for euclidean (scale 1) the same sum as s
       heaps[t].reset();
-      if (seed !== null && t < nq) heaps[t].dist.fill(seed[t]);
-      if (t < nq) {
-        from = Math.min(from, lo[t]);
-        to = Math.max(to, hi[t]);
-      }
     }
     // queries beyond the kernel's range (or of zero length, for cosine): every row is re-checked
     const exhaustive = blockMax > kernel.queryLimit || zeroQuery;
-    const eps = exhaustive ? Infinity : kernel.eps;
-    const slack = exhaustive ? Infinity : kernel.slack;
+    this.eps = exhaustive ? Infinity : kernel.eps;
+    this.slack = exhaustive ? Infinity : kernel.slack;
     // cosine: |approx / 2 − plain cosine| <= margin (the kernel's bound on unit vectors plus the rounding of
     // scaling to unit length and of the plain formula, generously)
-    const margin = exhaustive ? Infinity : kernel.eps * 1.01 + kernel.slack + 64 * (d + 8) * 2 ** -53;
-    if (kernel.search && !cosine && ids === null) kernel.search(qBlock, qn, nq, lo, hi, eps, slack, heaps);
-    else this.scan(q, qRows, nq, lo, hi, ids, from, to, eps, slack, margin);
+    this.margin = exhaustive ? Infinity : kernel.eps * 1.01 + kernel.slack + 64 * (d + 8) * 2 ** -53;
+    this.q = q;
+    this.qRows = qRows;
+    this.nq = nq;
+  }
+
+  /** Offers query t the rows [lo[t], hi[t]) (see run). */
+  extend(lo: Int32Array, hi: Int32Array, ids: Int32Array | null): void {
+    const { kernel, heaps, qBlock, qn, nq, eps, slack } = this;
+    let from = Infinity;
+    let to = 0;
+    for (let t = 0; t < nq; t++) {
+      if (hi[t] <= lo[t]) continue;
+      from = Math.min(from, lo[t]);
+      to = Math.max(to, hi[t]);
+    }
+    if (to === 0) return;
+    if (kernel.search && this.rowNorms === null && ids === null) kernel.search(qBlock, qn, nq, lo, hi, eps, slack, heaps);
+    else this.scan(this.q, this.qRows, nq, lo, hi, ids, from, to, eps, slack, this.margin);
+  }
+
+  /** Query t's current k-th reduced distance (Infinity until k rows are held). */
+  bound(t: number): number {
+    return this.heaps[t].dist[0];
+  }
+
+  /** Writes the answers (see run); the heaps are spent until the next begin. */
+  finish(outIdx: Int32Array, outDist: Float64Array, outRows: Int32Array): void {
+    const { k, heaps, nq } = this;
+    const cosine = this.rowNorms !== null;
     for (let t = 0; t < nq; t++) {
       const heap = heaps[t];
       heap.sortAscending();
