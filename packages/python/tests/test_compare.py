@@ -72,6 +72,15 @@ def test_mime_bundle_holds_static_images(result):
     assert [b["application/vnd.plotly.v1+json"]["data"][0]["type"] for b in shown] == ["bar", "scatter"]
 
 
+def test_without_a_browser_the_bundle_says_why(result, monkeypatch):
+    pytest.importorskip("kaleido", reason="kaleido (knnkit[compare]) draws the static images")
+    monkeypatch.setenv("BROWSER_PATH", "/nonexistent/chromium")
+    again = knnkit.Comparison(result.results)
+    bundle = again._repr_mimebundle_()
+    assert "image/png" not in bundle and "application/vnd.plotly.v1+json" in bundle and "<table" in bundle["text/html"]
+    assert "/nonexistent/chromium" in again.image_error
+
+
 def test_results_follow_the_schema(result):
     """.results has results.json's schema (one schema for knnkit.compare and pnpm compare)."""
     import json

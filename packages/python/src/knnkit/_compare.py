@@ -164,6 +164,8 @@ class Comparison:
 
     def __init__(self, results: dict):
         self.results = results
+        self._images: list[bytes] | None = None
+        self.image_error: str | None = None  # why images() drew none
 
     @property
     def table(self):
@@ -229,8 +231,7 @@ class Comparison:
         no MathJax, nothing downloaded): the browser is the one named by BROWSER_PATH, else the first chromium or
         chrome that choreographer finds on PATH or in the usual places (/usr/bin/chromium). None when that cannot
         be done; .image_error then says why."""
-        if not hasattr(self, "_images"):
-            self._images, self.image_error = None, None
+        if self._images is None and self.image_error is None:
             try:
                 self._images = _render_png(self.figures())
             except Exception as e:  # noqa: BLE001  (no kaleido or no browser: the HTML and the plotly figures stand)
