@@ -41,3 +41,8 @@ export function checkPositiveInteger(value: unknown, name: string): void {
     throw new KnnInputError(`${name} must be an integer >= 1, got ${describeValue(value)}`);
   }
 }
+
+/** scikit-learn's message for sparse input where dense data is required. */
+export function sparseRefused(what: string): string {
+  return `Sparse data was passed for ${what}, but dense data is required. Use '.toarray()' to convert to a dense numpy array.`;
+}

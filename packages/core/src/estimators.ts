@@ -2,7 +2,9 @@ import { BallTree, KDTree } from "./binary-tree.js";
 import { BruteForce } from "./brute.js";
 import { KnnInputError, NotFittedError, checkPositiveInteger, describeValue } from "./errors.js";
 import type { KnnIndex } from "./index-base.js";
-import { toMatrix, type Matrix, type MatrixLike } from "./matrix.js";
+import type { Matrix } from "./matrix.js";
+import { isCsr, toRows, type CsrMatrix, type RowsLike } from "./sparse.js";
+import { SparseBruteForce } from "./sparse-brute.js";
 import { MetricKind, kdTreeAllows, resolveMetric, type Metric, type MetricOptions } from "./metrics.js";
 import type { KnnResult, RadiusResult } from "./results.js";
 import { r2Score } from "./evaluation.js";
@@ -78,6 +80,14 @@ export function chooseAlgorithm(
   return kdTreeAllows(metric) && metric.kind !== MetricKind.WMinkowski ? "kd_tree" : "ball_tree";
 }
 
+/** The algorithm for sparse training rows: brute force (the prefilter and categorical columns refused). */
+function sparseAlgorithm(algorithm: string, categorical: boolean): "brute" {
+  if (!ALGORITHMS.includes(algorithm)) throw new KnnInputError(`unknown algorithm "${algorithm}"; expected one of ${ALGORITHMS.join(", ")}`);
+  if (algorithm === "prefilter") throw new KnnInputError('algorithm "prefilter" does not take sparse input; use "brute" or "auto"');
+  if (categorical) throw new KnnInputError("categoricalFeatures do not apply to sparse input");
+  return "brute";
+}
+
 export interface CsrGraph {
   readonly indptr: Int32Array;
   readonly indices: Int32Array;
@@ -94,7 +104,7 @@ abstract class NeighborsBase {
   /** With targetRecall: what the tuner chose and measured at fit. */
   prefilterTuning: TuneResult | null = null;
   protected index: KnnIndex | null = null;
-  protected fitX: Matrix | null = null;
+  protected fitX: Matrix | CsrMatrix | null = null;
   /** The algorithm `auto` resolved to at fit. */
   fitAlgorithm: Exclude<Algorithm, "auto"> | null = null;
 
@@ -127,17 +137,20 @@ abstract class NeighborsBase {
     this.extraOptions = extra;
   }
 
-  protected fitIndex(X: MatrixLike, y?: ArrayLike<Label>, task?: "classification" | "regression"): Matrix {
-    const m = toMatrix(X, "X");
+  protected fitIndex(X: RowsLike, y?: ArrayLike<Label>, task?: "classification" | "regression"): Matrix | CsrMatrix {
+    const m = toRows(X, "X");
     const extra = this.extraOptions;
     const { w, V, VI } = extra;
     const metric = resolveMetric({ ...this.options, w, V, VI });
     const categorical = (extra.categoricalFeatures?.length ?? 0) > 0;
-    const algorithm = chooseAlgorithm(this.options.algorithm, metric, m.rows, m.cols, this.options.nNeighbors, categorical);
+    const sparse = isCsr(m);
+    // sparse rows take brute force (scikit-learn falls back to it from a tree, with a warning)
+    const algorithm = sparse ? sparseAlgorithm(this.options.algorithm, categorical) : chooseAlgorithm(this.options.algorithm, metric, m.rows, m.cols, this.options.nNeighbors, categorical);
     const opts = { metric: this.options.metric, p: this.options.p, w, V, VI, workers: this.options.workers, leafSize: this.options.leafSize };
     let tuning: TuneResult | null = null;
     let index: KnnIndex;
-    if (algorithm === "prefilter") {
+    if (isCsr(m)) index = SparseBruteForce.build(m, opts);
+    else if (algorithm === "prefilter") {
       const { targetRecall, prefilterMode, ...knobs } = extra;
       const base = { ...opts, ...knobs, y, task, mode: prefilterMode };
       if (targetRecall !== undefined && prefilterMode === "exact") throw new KnnInputError('targetRecall tunes a budget; prefilterMode "exact" has none (recall is always 1)');
@@ -186,7 +199,7 @@ abstract class NeighborsBase {
     this.fitAlgorithm = state.fitAlgorithm;
   }
 
-  protected trainingMatrix(): Matrix {
+  protected trainingMatrix(): Matrix | CsrMatrix {
     if (this.fitX === null) this.fitX = this.fitted().trainingRows();
     return this.fitX;
   }
@@ -205,7 +218,7 @@ abstract class NeighborsBase {
    * The k nearest training rows of each row of Q. Without Q, the training rows
    * are the queries and each row is not its own neighbour (as in scikit-learn).
    */
-  kneighbors(Q?: MatrixLike, k: number = this.options.nNeighbors): KnnResult {
+  kneighbors(Q?: RowsLike, k: number = this.options.nNeighbors): KnnResult {
     const index = this.fitted();
     checkPositiveInteger(k, "nNeighbors");
     if (Q !== undefined) return index.query(Q, k);
@@ -222,14 +235,14 @@ abstract class NeighborsBase {
   }
 
   /** Training rows within `radius` of each row of Q (without Q: of each training row, itself excluded). */
-  radiusNeighbors(Q?: MatrixLike, radius: number = this.options.radius, options: { sortResults?: boolean } = {}): RadiusResult {
+  radiusNeighbors(Q?: RowsLike, radius: number = this.options.radius, options: { sortResults?: boolean } = {}): RadiusResult {
     const index = this.fitted();
     const result = index.queryRadius(Q ?? this.trainingMatrix(), radius, options);
     return Q === undefined ? dropSelfRadius(result) : result;
   }
 
   /** The k-neighbours graph as CSR arrays: mode "connectivity" (ones) or "distance". */
-  kneighborsGraph(Q?: MatrixLike, k: number = this.options.nNeighbors, mode: "connectivity" | "distance" = "connectivity"): CsrGraph {
+  kneighborsGraph(Q?: RowsLike, k: number = this.options.nNeighbors, mode: "connectivity" | "distance" = "connectivity"): CsrGraph {
     if (mode !== "connectivity" && mode !== "distance") {
       throw new KnnInputError(`mode must be "connectivity" or "distance", got "${String(mode)}"`);
     }
@@ -282,7 +295,7 @@ function dropSelfRadius(r: RadiusResult): RadiusResult {
 
 /** Unsupervised neighbours search (scikit-learn's NearestNeighbors). */
 export class NearestNeighbors extends NeighborsBase {
-  fit(X: MatrixLike): this {
+  fit(X: RowsLike): this {
     this.fitIndex(X);
     return this;
   }
@@ -356,8 +369,8 @@ export class KNeighborsClassifier extends NeighborsBase {
     this.weights = checkWeights(options.weights ?? "uniform");
   }
 
-  fit(X: MatrixLike, y: ArrayLike<Label>): this {
-    const m = toMatrix(X, "X");
+  fit(X: RowsLike, y: ArrayLike<Label>): this {
+    const m = toRows(X, "X");
     checkTarget(y, m.rows);
     const labels = Array.from(y);
     const kinds = new Set(labels.map((v) => typeof v));
@@ -395,7 +408,7 @@ export class KNeighborsClassifier extends NeighborsBase {
   }
 
   /** Class probabilities: weighted neighbour votes, normalised per row. */
-  predictProba(Q: MatrixLike): Probabilities {
+  predictProba(Q: RowsLike): Probabilities {
     const res = this.kneighbors(Q);
     const c = this.classes.length;
     const k = res.k;
@@ -415,7 +428,7 @@ export class KNeighborsClassifier extends NeighborsBase {
   }
 
   /** The position in `classes` of each row's most probable class (ties go to the class that sorts first). */
-  predictCodes(Q: MatrixLike): Int32Array {
+  predictCodes(Q: RowsLike): Int32Array {
     const proba = this.predictProba(Q);
     const out = new Int32Array(proba.rows);
     for (let i = 0; i < proba.rows; i++) {
@@ -427,12 +440,12 @@ export class KNeighborsClassifier extends NeighborsBase {
   }
 
   /** The most probable class of each row (ties go to the class that sorts first). */
-  predict(Q: MatrixLike): Label[] {
+  predict(Q: RowsLike): Label[] {
     return Array.from(this.predictCodes(Q), (code) => this.classes[code]);
   }
 
   /** Mean accuracy on (Q, y). */
-  score(Q: MatrixLike, y: ArrayLike<Label>): number {
+  score(Q: RowsLike, y: ArrayLike<Label>): number {
     const pred = this.predict(Q);
     checkTarget(y, pred.length);
     let hits = 0;
@@ -451,8 +464,8 @@ export class KNeighborsRegressor extends NeighborsBase {
     this.weights = checkWeights(options.weights ?? "uniform");
   }
 
-  fit(X: MatrixLike, y: ArrayLike<number>): this {
-    const m = toMatrix(X, "X");
+  fit(X: RowsLike, y: ArrayLike<number>): this {
+    const m = toRows(X, "X");
     checkTarget(y, m.rows);
     const values = Float64Array.from(y as ArrayLike<number>);
     for (let i = 0; i < values.length; i++) {
@@ -480,7 +493,7 @@ export class KNeighborsRegressor extends NeighborsBase {
   }
 
   /** Weighted mean of the neighbours' targets (0 where every weight is 0). */
-  predict(Q: MatrixLike): Float64Array {
+  predict(Q: RowsLike): Float64Array {
     const res = this.kneighbors(Q);
     const k = res.k;
     const out = new Float64Array(res.rows);
@@ -499,7 +512,7 @@ export class KNeighborsRegressor extends NeighborsBase {
   }
 
   /** Coefficient of determination R² on (Q, y). */
-  score(Q: MatrixLike, y: ArrayLike<number>): number {
+  score(Q: RowsLike, y: ArrayLike<number>): number {
     const pred = this.predict(Q);
     checkTarget(y, pred.length);
     return r2Score(y, pred);

@@ -6,6 +6,10 @@ import { parallelKnn, parallelRadius, resolveWorkers } from "./parallel.js";
 import { RaggedBuilder, type KnnResult, type QueryOptions, type RadiusOptions, type RadiusResult } from "./results.js";
 import type { IndexState } from "./shared.js";
 import { webParallelKnn, webParallelRadius, webWorkersAvailable } from "./web-pool.js";
+import { csrMatrix, csrRows, densifyRows, isCsr, type CsrInput, type CsrMatrix, type RowsLike } from "./sparse.js";
+
+/** Values per block when sparse queries meet a dense index (see denseBlocks). */
+const DENSE_BLOCK_VALUES = 1 << 20;
 
 export type IndexAlgorithm = "brute" | "kd_tree" | "ball_tree" | "prefilter";
 
@@ -64,7 +68,11 @@ export abstract class KnnIndex {
   protected abstract queryCost(k: number): number;
 
   /** The k nearest training rows of each row of Q. In a browser it runs on the calling thread (see queryAsync). */
-  query(Q: MatrixLike, k: number, options: QueryOptions = {}): KnnResult {
+  query(Q: RowsLike, k: number, options: QueryOptions = {}): KnnResult {
+    if (isCsr(Q)) {
+      const parts = this.denseBlocks(Q).map((b) => this.query(b, k, options));
+      return { indices: concat(Int32Array, parts.map((p) => p.indices)), distances: concat(Float64Array, parts.map((p) => p.distances)), rows: Q.rows, k };
+    }
     const q = this.checkKnn(Q, k);
     const workers = resolveWorkers(options.workers ?? this.workers, q.rows * this.queryCost(k) * this.cols);
     if (workers > 1) return parallelKnn(this, q, k, workers);
@@ -100,7 +108,8 @@ export abstract class KnnIndex {
   }
 
   /** Training rows within distance r (inclusive; Infinity takes every row) of each row of Q. In a browser it runs on the calling thread (see queryRadiusAsync). */
-  queryRadius(Q: MatrixLike, r: number, options: RadiusOptions = {}): RadiusResult {
+  queryRadius(Q: RowsLike, r: number, options: RadiusOptions = {}): RadiusResult {
+    if (isCsr(Q)) return joinRadius(this.denseBlocks(Q).map((b) => this.queryRadius(b, r, options)));
     const q = this.checkQueries(Q);
     const rr = this.checkRadius(r);
     const countOnly = options.countOnly ?? false;
@@ -147,6 +156,20 @@ export abstract class KnnIndex {
     };
   }
 
+  /**
+   * Sparse queries to an index over dense rows: brute force takes them densified a
+   * block of rows at a time; the other indexes refuse them (scikit-learn's message).
+   */
+  private denseBlocks(Q: CsrInput): Matrix[] {
+    if (this.algorithm !== "brute") throw new KnnInputError(`${this.algorithm} does not work with sparse matrices. Densify the data, or set algorithm='brute'`);
+    const q: CsrMatrix = csrMatrix(Q, "Q");
+    checkColumns(q as unknown as Matrix, this.cols, "Q");
+    const step = Math.max(1, Math.floor(DENSE_BLOCK_VALUES / q.cols));
+    const blocks: Matrix[] = [];
+    for (let from = 0; from < q.rows; from += step) blocks.push(densifyRows(csrRows(q, from, Math.min(q.rows, from + step))));
+    return blocks;
+  }
+
   protected checkQueries(Q: MatrixLike): Matrix {
     const q = toMatrix(Q, "Q");
     checkColumns(q, this.cols, "Q");
@@ -185,4 +208,30 @@ export function sortRadiusRows(result: RadiusResult): void {
     indices.set(tmpI.subarray(0, n), a);
     distances.set(tmpD.subarray(0, n), a);
   }
+}
+
+function concat<T extends Int32Array | Float64Array>(Ctor: { new (n: number): T }, parts: T[]): T {
+  if (parts.length === 1) return parts[0];
+  const out = new Ctor(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p as never, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Radius results of consecutive blocks of queries as one. */
+function joinRadius(parts: RadiusResult[]): RadiusResult {
+  if (parts.length === 1) return parts[0];
+  const rows = parts.reduce((n, p) => n + p.rows, 0);
+  const offsets = new Int32Array(rows + 1);
+  let row = 0;
+  let base = 0;
+  for (const p of parts) {
+    for (let i = 1; i <= p.rows; i++) offsets[row + i] = base + p.offsets[i];
+    row += p.rows;
+    base += p.offsets[p.rows];
+  }
+  return { offsets, indices: concat(Int32Array, parts.map((p) => p.indices)), distances: concat(Float64Array, parts.map((p) => p.distances)), rows };
 }

@@ -82,3 +82,5 @@ export {
   type EncodedOutput,
   type GraphMode,
 } from "./neighbors-more.js";
+export { csrMatrix, isCsr, densifyRows, toRows, type CsrMatrix, type CsrInput, type RowsLike } from "./sparse.js";
+export { SparseBruteForce } from "./sparse-brute.js";

@@ -1,4 +1,4 @@
-import { KnnInputError, describeValue } from "./errors.js";
+import { KnnInputError, describeValue, sparseRefused } from "./errors.js";
 
 export type FloatArray = Float64Array | Float32Array;
 
@@ -68,6 +68,7 @@ function isMatrix(x: unknown): x is Matrix {
 
 /** Accepts a Matrix (validated, no copy) or `number[][]` (one copy). */
 export function toMatrix(x: MatrixLike, what = "X"): Matrix {
+  if (typeof x === "object" && x !== null && "indptr" in x) throw new KnnInputError(sparseRefused(what));
   let m: Matrix;
   try {
     m = isMatrix(x) ? matrixView(x.data, x.rows, x.cols) : matrixFromRows(x as readonly (readonly number[])[]);

@@ -9,6 +9,7 @@
 import { KnnInputError, NotFittedError, describeValue } from "./errors.js";
 import { NearestNeighbors, checkTarget, checkWeights, rowWeights, type CsrGraph, type NeighborsOptions, type Probabilities, type Weights } from "./estimators.js";
 import { toMatrix, type Matrix, type MatrixLike } from "./matrix.js";
+import { toRows, type RowsLike } from "./sparse.js";
 import type { Label } from "./prefilter.js";
 import type { RadiusResult } from "./results.js";
 
@@ -101,25 +102,25 @@ export class KNeighborsMultiOutputClassifier {
     this.neighbors = new NearestNeighbors(rest);
   }
 
-  fit(X: MatrixLike, y: readonly ArrayLike<Label>[]): this {
-    const m = toMatrix(X, "X");
+  fit(X: RowsLike, y: readonly ArrayLike<Label>[]): this {
+    const m = toRows(X, "X");
     const outputs = targetColumns(y, m.rows).map(encodeLabels);
     this.neighbors.fit(m);
     this.outputs = outputs;
     return this;
   }
 
-  predictProbaOutputs(Q: MatrixLike): Probabilities[] {
+  predictProbaOutputs(Q: RowsLike): Probabilities[] {
     if (this.outputs.length === 0) throw new NotFittedError("KNeighborsMultiOutputClassifier");
-    const r = knnRagged(this.neighbors.kneighbors(toMatrix(Q, "Q")));
+    const r = knnRagged(this.neighbors.kneighbors(toRows(Q, "Q")));
     return voteProbabilities(r, this.weights, this.outputs, this.outputs.map(() => -1));
   }
 
-  predictCodes(Q: MatrixLike): Int32Array[] {
+  predictCodes(Q: RowsLike): Int32Array[] {
     return this.predictProbaOutputs(Q).map((p) => argmaxCodes(p, 0));
   }
 
-  predict(Q: MatrixLike): Label[][] {
+  predict(Q: RowsLike): Label[][] {
     return this.predictCodes(Q).map((codes, k) => Array.from(codes, (c) => this.outputs[k].classes[c]));
   }
 }
@@ -136,17 +137,17 @@ export class KNeighborsMultiOutputRegressor {
     this.neighbors = new NearestNeighbors(rest);
   }
 
-  fit(X: MatrixLike, y: readonly ArrayLike<number>[]): this {
-    const m = toMatrix(X, "X");
+  fit(X: RowsLike, y: readonly ArrayLike<number>[]): this {
+    const m = toRows(X, "X");
     const values = targetColumns(y, m.rows).map((c) => finiteValues(c));
     this.neighbors.fit(m);
     this.values = values;
     return this;
   }
 
-  predict(Q: MatrixLike): Matrix {
+  predict(Q: RowsLike): Matrix {
     if (this.values.length === 0) throw new NotFittedError("KNeighborsMultiOutputRegressor");
-    return weightedMeans(knnRagged(this.neighbors.kneighbors(toMatrix(Q, "Q"))), this.weights, this.values);
+    return weightedMeans(knnRagged(this.neighbors.kneighbors(toRows(Q, "Q"))), this.weights, this.values);
   }
 }
 
@@ -173,8 +174,8 @@ export class RadiusNeighborsClassifier {
     this.neighbors = new NearestNeighbors(rest);
   }
 
-  fit(X: MatrixLike, y: ArrayLike<Label> | readonly ArrayLike<Label>[]): this {
-    const m = toMatrix(X, "X");
+  fit(X: RowsLike, y: ArrayLike<Label> | readonly ArrayLike<Label>[]): this {
+    const m = toRows(X, "X");
     const outputs = targetColumns(y, m.rows).map(encodeLabels);
     const outliers = outputs.map((o) => {
       const label = this.outlierLabel;
@@ -202,9 +203,9 @@ export class RadiusNeighborsClassifier {
   }
 
   /** Per output, class probabilities (rows without neighbours: 1 for the outlier label when it is a class, else all 0). */
-  predictProbaOutputs(Q: MatrixLike): Probabilities[] {
+  predictProbaOutputs(Q: RowsLike): Probabilities[] {
     this.fitted();
-    const r = this.neighbors.radiusNeighbors(toMatrix(Q, "Q"));
+    const r = this.neighbors.radiusNeighbors(toRows(Q, "Q"));
     const empty: number[] = [];
     for (let i = 0; i < r.rows; i++) if (r.offsets[i + 1] === r.offsets[i]) empty.push(i);
     if (empty.length > 0 && this.outlierLabels.some((l) => l === null)) {
@@ -216,12 +217,12 @@ export class RadiusNeighborsClassifier {
   }
 
   /** Per output, each row's most probable class code (-1 where every probability is 0: the outlier label, not a class). */
-  predictCodes(Q: MatrixLike): Int32Array[] {
+  predictCodes(Q: RowsLike): Int32Array[] {
     return this.predictProbaOutputs(Q).map((p, k) => argmaxCodes(p, this.outputs[k].classes.indexOf(this.outlierLabels[k] as Label)));
   }
 
   /** The predicted labels, one array per output. */
-  predict(Q: MatrixLike): Label[][] {
+  predict(Q: RowsLike): Label[][] {
     return this.predictCodes(Q).map((codes, k) => Array.from(codes, (c) => (c < 0 ? (this.outlierLabels[k] as Label) : this.outputs[k].classes[c])));
   }
 }
@@ -239,8 +240,8 @@ export class RadiusNeighborsRegressor {
     this.neighbors = new NearestNeighbors(rest);
   }
 
-  fit(X: MatrixLike, y: ArrayLike<number> | readonly ArrayLike<number>[]): this {
-    const m = toMatrix(X, "X");
+  fit(X: RowsLike, y: ArrayLike<number> | readonly ArrayLike<number>[]): this {
+    const m = toRows(X, "X");
     const values = targetColumns(y, m.rows).map((c) => finiteValues(c));
     this.neighbors.fit(m);
     this.values = values;
@@ -248,9 +249,9 @@ export class RadiusNeighborsRegressor {
   }
 
   /** Predictions as a row-major matrix: rows × outputs. */
-  predict(Q: MatrixLike): Matrix {
+  predict(Q: RowsLike): Matrix {
     if (this.values.length === 0) throw new NotFittedError("RadiusNeighborsRegressor");
-    const r = this.neighbors.radiusNeighbors(toMatrix(Q, "Q"));
+    const r = this.neighbors.radiusNeighbors(toRows(Q, "Q"));
     return weightedMeans(r, this.weights, this.values);
   }
 }
@@ -303,14 +304,14 @@ abstract class GraphTransformer {
     this.neighbors = new NearestNeighbors(rest);
   }
 
-  fit(X: MatrixLike): this {
+  fit(X: RowsLike): this {
     this.neighbors.fit(X);
     return this;
   }
 
-  abstract transform(X: MatrixLike): CsrGraph;
+  abstract transform(X: RowsLike): CsrGraph;
 
-  fitTransform(X: MatrixLike): CsrGraph {
+  fitTransform(X: RowsLike): CsrGraph {
     return this.fit(X).transform(X);
   }
 }
@@ -322,16 +323,16 @@ abstract class GraphTransformer {
  * nearest, at distance 0) leaves nNeighbors others.
  */
 export class KNeighborsTransformer extends GraphTransformer {
-  transform(X: MatrixLike): CsrGraph {
+  transform(X: RowsLike): CsrGraph {
     const k = this.neighbors.options.nNeighbors + (this.mode === "distance" ? 1 : 0);
-    return this.neighbors.kneighborsGraph(toMatrix(X, "X"), k, this.mode);
+    return this.neighbors.kneighborsGraph(toRows(X, "X"), k, this.mode);
   }
 }
 
 /** The radius-neighbours graph of X as a sparse matrix, rows sorted by distance in "distance" mode (scikit-learn's RadiusNeighborsTransformer). */
 export class RadiusNeighborsTransformer extends GraphTransformer {
-  transform(X: MatrixLike): CsrGraph {
-    const r = this.neighbors.radiusNeighbors(toMatrix(X, "X"), this.neighbors.options.radius, { sortResults: this.mode === "distance" });
+  transform(X: RowsLike): CsrGraph {
+    const r = this.neighbors.radiusNeighbors(toRows(X, "X"), this.neighbors.options.radius, { sortResults: this.mode === "distance" });
     return radiusGraph(r, this.mode, this.neighbors.nSamplesFit);
   }
 }
@@ -369,8 +370,8 @@ export class LocalOutlierFactor {
     this.neighbors = new NearestNeighbors({ ...rest, nNeighbors: nNeighbors ?? 20 });
   }
 
-  fit(X: MatrixLike): this {
-    const m = toMatrix(X, "X");
+  fit(X: RowsLike): this {
+    const m = toRows(X, "X");
     if (m.rows < 2) throw new KnnInputError(`LocalOutlierFactor needs at least 2 training rows, got n_samples = ${m.rows}`);
     this.neighbors.fit(m);
     const k = Math.max(1, Math.min(this.neighbors.options.nNeighbors, m.rows - 1));
@@ -408,24 +409,24 @@ export class LocalOutlierFactor {
   }
 
   /** -LOF of new rows against the training rows (scikit-learn's score_samples with novelty=True). */
-  scoreSamples(Q: MatrixLike): Float64Array {
+  scoreSamples(Q: RowsLike): Float64Array {
     if (this.nNeighborsUsed === 0) throw new NotFittedError("LocalOutlierFactor");
-    const res = this.neighbors.kneighbors(toMatrix(Q, "Q"), this.nNeighborsUsed);
+    const res = this.neighbors.kneighbors(toRows(Q, "Q"), this.nNeighborsUsed);
     return this.negatedFactors(res.indices, this.density(res.indices, res.distances, res.rows));
   }
 
   /** scoreSamples − offset: negative for outliers. */
-  decisionFunction(Q: MatrixLike): Float64Array {
+  decisionFunction(Q: RowsLike): Float64Array {
     return this.scoreSamples(Q).map((s) => s - this.offset);
   }
 
   /** 1 for inliers, -1 for outliers, of new rows. */
-  predict(Q: MatrixLike): Int32Array {
+  predict(Q: RowsLike): Int32Array {
     return Int32Array.from(this.decisionFunction(Q), (d) => (d < 0 ? -1 : 1));
   }
 
   /** 1 for inliers, -1 for outliers, of the training rows. */
-  fitPredict(X: MatrixLike): Int32Array {
+  fitPredict(X: RowsLike): Int32Array {
     this.fit(X);
     return Int32Array.from(this.negativeOutlierFactor, (s) => (s < this.offset ? -1 : 1));
   }
