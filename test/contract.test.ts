@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Table, tableFromIPC, tableToIPC, vectorFromArray, Utf8, Uint8 } from "apache-arrow";
-import { KDTree, KNeighborsClassifier, KNeighborsTransformer, KNNImputer, LocalOutlierFactor, matrixFromRows, mulberry32 } from "@knnkit/core";
+import { Table, makeVector, tableFromIPC, tableToIPC, vectorFromArray, Utf8, Uint8 } from "apache-arrow";
+import { BruteForce, KDTree, KNeighborsClassifier, KNeighborsTransformer, KNNImputer, LocalOutlierFactor, NearestCentroid, matrixFromRows, mulberry32 } from "@knnkit/core";
 import { matrixToIPC, loadKnnkitPyodide, PyodideTransport, type KnnkitPyodide } from "../packages/interop/src/index.js";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -21,9 +21,17 @@ interface Step {
   op: string;
   fields?: Record<string, unknown>;
   /** X: rows (numbers, or "nan"/"inf"); y: labels; bytes: "$<step>" (that step's saved bytes), "$<step>:half" (truncated). */
-  inputs?: { X?: Cell[][]; y?: Cell[]; bytes?: string };
+  inputs?: { X?: Cell[][]; y?: Cell[]; bytes?: string; Xs?: SparseCells };
   /** The expected error code, for the bad-input table. */
   code?: string;
+}
+/** A sparse X as its CSR parts (a part left out is not sent; indicesAs sends the indices as float64). */
+interface SparseCells {
+  data?: Cell[];
+  indices?: number[];
+  indptr?: number[];
+  shape?: [number, number];
+  indicesAs?: "float64";
 }
 interface Answer {
   ok: boolean;
@@ -89,6 +97,67 @@ const BAD_INPUTS: Step[] = [
   { op: "load", inputs: { bytes: "$16:half" }, code: "input" },
   { op: "teleport", code: "input" },
 ];
+
+/** rows × cols, about a quarter of the entries non-zero, some rows empty; as CSR parts and as dense rows. */
+function sparseRows(n: number, d: number, seed: number): { csr: SparseCells; dense: number[][] } {
+  const rand = mulberry32(seed);
+  const csr = { data: [] as number[], indices: [] as number[], indptr: [0], shape: [n, d] as [number, number] };
+  const dense: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    const row = Array.from({ length: d }, () => (i % 9 !== 4 && rand() < 0.25 ? Math.round(rand() * 8) / 4 + 0.25 : 0));
+    row.forEach((v, j) => {
+      if (v !== 0) {
+        csr.data.push(v);
+        csr.indices.push(j);
+      }
+    });
+    csr.indptr.push(csr.data.length);
+    dense.push(row);
+  }
+  return { csr, dense };
+}
+
+const SX = sparseRows(60, 12, 5);
+const SQ = sparseRows(7, 12, 6);
+const sLabels = SX.dense.map((r) => (r[0] + r[1] > 0.5 ? "a" : "b"));
+
+// sparse X in a fresh engine: handles 1 NearestNeighbors (cosine), 2 classifier, 3 dense-fit brute force, 4 LOF, 5 transformer, 6 NearestCentroid
+const SPARSE_OPERATIONS: Step[] = [
+  { op: "fit", fields: { kind: "NearestNeighbors", params: { n_neighbors: 3, metric: "cosine" } }, inputs: { Xs: SX.csr } },
+  { op: "kneighbors", fields: { handle: 1, k: 3 }, inputs: { Xs: SQ.csr } },
+  { op: "kneighbors", fields: { handle: 1, k: 2 } },
+  { op: "radius", fields: { handle: 1, radius: 0.5, sort: true }, inputs: { Xs: SQ.csr } },
+  { op: "fit", fields: { kind: "KNeighborsClassifier", params: { n_neighbors: 4, weights: "distance" } }, inputs: { Xs: SX.csr, y: sLabels } },
+  { op: "predict_proba", fields: { handle: 2 }, inputs: { Xs: SQ.csr } },
+  { op: "kneighbors", fields: { handle: 2, k: 4 }, inputs: { X: SQ.dense } },
+  { op: "fit", fields: { kind: "NearestNeighbors", params: { algorithm: "brute", metric: "manhattan" } }, inputs: { X: SX.dense } },
+  { op: "kneighbors", fields: { handle: 3, k: 5 }, inputs: { Xs: SQ.csr } },
+  { op: "fit", fields: { kind: "LocalOutlierFactor", params: { n_neighbors: 5, metric: "manhattan" } }, inputs: { Xs: SX.csr } },
+  { op: "attributes", fields: { handle: 4 } },
+  { op: "fit", fields: { kind: "KNeighborsTransformer", params: { n_neighbors: 3, mode: "distance" } }, inputs: { Xs: SX.csr } },
+  { op: "transform", fields: { handle: 5 }, inputs: { Xs: SQ.csr } },
+  { op: "fit", fields: { kind: "NearestCentroid", params: {} }, inputs: { Xs: SX.csr, y: sLabels } },
+  { op: "predict", fields: { handle: 6 }, inputs: { Xs: SQ.csr } },
+];
+
+const nnSparse = (Xs: SparseCells): Step => ({ op: "fit", fields: { kind: "NearestNeighbors", params: {} }, inputs: { Xs } });
+/** After a KD-tree fit on dense rows (handle 1). */
+const SPARSE_BAD_INPUTS: Step[] = [
+  nnSparse({ ...SX.csr, indices: SX.csr.indices!.map((j, p) => (p === 3 ? 12 : j)) }),
+  nnSparse({ ...SX.csr, indptr: SX.csr.indptr!.map((v, i) => (i === 5 ? SX.csr.indptr![7] : v)) }),
+  nnSparse({ ...SX.csr, indptr: SX.csr.indptr!.slice(1) }),
+  nnSparse({ ...SX.csr, data: SX.csr.data!.map((v, p) => (p === 2 ? "nan" : v)) }),
+  nnSparse({ ...SX.csr, data: SX.csr.data!.map((v, p) => (p === 2 ? "inf" : v)) }),
+  nnSparse({ ...SX.csr, data: SX.csr.data!.slice(1) }),
+  nnSparse({ ...SX.csr, indptr: undefined }),
+  nnSparse({ ...SX.csr, shape: undefined }),
+  nnSparse({ ...SX.csr, indicesAs: "float64" }),
+  { op: "fit", fields: { kind: "NearestNeighbors", params: { metric: "chebyshev" } }, inputs: { Xs: SX.csr } },
+  { op: "fit", fields: { kind: "KDTree", params: {} }, inputs: { Xs: SX.csr } },
+  { op: "fit", fields: { kind: "KNNImputer", params: {} }, inputs: { Xs: SX.csr } },
+  { op: "kneighbors", fields: { handle: 1, k: 2 }, inputs: { Xs: SQ.csr } },
+  { op: "kernel_density", fields: { handle: 1, h: 0.5 }, inputs: { Xs: SQ.csr } },
+].map((step) => ({ ...step, code: "input" }));
 
 const XMissing: Cell[][] = X.map((r, i) => r.map((v, j) => ((i * 3 + j) % 7 === 0 ? "nan" : v)));
 
@@ -162,7 +231,18 @@ class BridgeProcess {
     for (const [name, value] of Object.entries(step.inputs ?? {})) {
       const path = join(this.dir, `r${id}.in.${name}.arrow`);
       let bytes: Uint8Array;
-      if (name === "X") {
+      if (name === "Xs") {
+        const s = value as SparseCells;
+        for (const part of ["data", "indices", "indptr"] as const) {
+          const a = s[part];
+          if (a === undefined) continue;
+          const typed = part === "data" || (part === "indices" && s.indicesAs) ? Float64Array.from(a as Cell[], cellValue) : Int32Array.from(a as number[]);
+          const partPath = join(this.dir, `r${id}.in.X_${part}.arrow`);
+          writeFileSync(partPath, tableToIPC(new Table({ [part]: makeVector(typed) }), "file"));
+          inputs[`X_${part}`] = partPath;
+        }
+        continue;
+      } else if (name === "X") {
         const m = value as Cell[][];
         const data = Float64Array.from(m.flat(), cellValue);
         bytes = matrixToIPC({ data, rows: m.length, cols: m[0].length });
@@ -174,7 +254,8 @@ class BridgeProcess {
       writeFileSync(path, bytes);
       inputs[name] = path;
     }
-    this.proc.stdin.write(JSON.stringify({ id, op: step.op, inputs, out: join(this.dir, `r${id}.out`), ...step.fields }) + "\n");
+    const shape = step.inputs?.Xs?.shape;
+    this.proc.stdin.write(JSON.stringify({ id, op: step.op, inputs, out: join(this.dir, `r${id}.out`), ...step.fields, ...(shape && { X_shape: shape }) }) + "\n");
     const line = (await this.lines.next()).value as string;
     const answer = JSON.parse(line) as { id: number; ok: boolean; result?: Record<string, unknown>; arrays?: Record<string, string>; error?: { code: string; message: string } };
     expect(answer.id).toBe(id);
@@ -210,8 +291,18 @@ def run_table(table_json, transport):
     answers = []
     for at, step in enumerate(json.loads(table_json)):
         inputs = {}
+        fields = dict(step.get("fields") or {})
         for name, value in (step.get("inputs") or {}).items():
-            if name == "X":
+            if name == "Xs":
+                if "shape" in value:
+                    fields["X_shape"] = value["shape"]
+                if "data" in value:
+                    inputs["X"] = memoryview(array.array("d", [_value(c) for c in value["data"]]))
+                for part in ("indices", "indptr"):
+                    if part in value:
+                        typed = "d" if part == "indices" and "indicesAs" in value else "i"
+                        inputs[part] = memoryview(array.array(typed, value[part]))
+            elif name == "X":
                 flat = array.array("d", [_value(c) for row in value for c in row])
                 inputs["X"] = memoryview(flat).cast("B").cast("d", [len(value), len(value[0])])
             elif name == "y":
@@ -220,7 +311,7 @@ def run_table(table_json, transport):
                 ref, _, cut = value[1:].partition(":")
                 data = saved[int(ref)]
                 inputs["bytes"] = memoryview(data[: len(data) // 2] if cut == "half" else data)
-        parts = transport.call(step["op"], json.dumps(step.get("fields") or {}), inputs.get("X"), inputs.get("y"), inputs.get("bytes")).to_py(depth=1)
+        parts = transport.call(step["op"], json.dumps(fields), inputs.get("X"), inputs.get("y"), inputs.get("bytes"), inputs.get("indices"), inputs.get("indptr")).to_py(depth=1)
         head = json.loads(parts[0])
         if not head["ok"]:
             answers.append({"ok": False, "code": head["error"]["code"], "message": head["error"]["message"]})
@@ -330,6 +421,55 @@ describe("the engine contract, through the IPC bridge and through Pyodide", () =
     const table = [setup, MORE_OPERATIONS[3], ...MORE_BAD_INPUTS, MORE_OPERATIONS[1]];
     const bad = await viaBridge(table);
     MORE_BAD_INPUTS.forEach((step, i) => expect({ i, code: bad[i + 2].code }).toEqual({ i, code: step.code }));
+    expect(comparable(viaPyodide(table))).toEqual(comparable(bad));
+    expect(bad.at(-1)!.ok).toBe(true);
+    await bridge.close();
+  });
+
+  it("takes sparse X (CSR parts) alike through both transports, with the dense answers, and refuses bad CSR alike", async () => {
+    bridge = new BridgeProcess();
+    const ipc = await viaBridge(SPARSE_OPERATIONS);
+    const pyo = viaPyodide(SPARSE_OPERATIONS);
+    expect(ipc.filter((a) => !a.ok)).toEqual([]);
+    expect(comparable(pyo)).toEqual(comparable(ipc));
+    // each answer equals core's on the same rows dense
+    const Xd = matrixFromRows(SX.dense);
+    const Qd = matrixFromRows(SQ.dense);
+    const cos = BruteForce.build(Xd, { metric: "cosine" }).query(Qd, 3);
+    expect(ipc[1].arrays!.indices).toEqual(Array.from(cos.indices));
+    expect(ipc[1].arrays!.distances).toEqual(Array.from(cos.distances));
+    const clf = new KNeighborsClassifier({ nNeighbors: 4, weights: "distance", algorithm: "brute" }).fit(Xd, sLabels);
+    expect(ipc[5].arrays!.proba).toEqual(Array.from(clf.predictProba(Qd).data));
+    expect(ipc[6].arrays!.indices).toEqual(Array.from(clf.kneighbors(Qd, 4).indices));
+    const l1 = BruteForce.build(Xd, { metric: "manhattan" }).query(Qd, 5);
+    expect(ipc[8].arrays!.indices).toEqual(Array.from(l1.indices));
+    const lof = new LocalOutlierFactor({ nNeighbors: 5, metric: "manhattan", algorithm: "brute" }).fit(Xd);
+    expect(ipc[10].arrays!.negative_outlier_factor).toEqual(Array.from(lof.negativeOutlierFactor));
+    const graph = new KNeighborsTransformer({ nNeighbors: 3, algorithm: "brute" }).fit(Xd).transform(Qd);
+    expect(ipc[12].arrays!.data).toEqual(Array.from(graph.data));
+    expect(ipc[14].arrays!.codes).toEqual(Array.from(new NearestCentroid().fit(Xd, sLabels).predictCodes(Qd)));
+    await bridge.close();
+
+    bridge = new BridgeProcess();
+    const table = [{ op: "fit", fields: { kind: "KDTree", params: {} }, inputs: { X: SX.dense } }, ...SPARSE_BAD_INPUTS, SPARSE_OPERATIONS[0]];
+    const bad = await viaBridge(table);
+    SPARSE_BAD_INPUTS.forEach((step, i) => expect({ i, code: bad[i + 1].code, message: bad[i + 1].message }).toMatchObject({ i, code: step.code }));
+    expect(bad.slice(1, -1).map((a) => a.message)).toEqual([
+      expect.stringMatching(/column index 12 in row \d+ is out of range \[0, 12\)/),
+      expect.stringMatching(/indptr is not monotone/),
+      expect.stringMatching(/indptr has 60 entries; a matrix of 60 rows needs 61/),
+      expect.stringMatching(/NaN in row/),
+      expect.stringMatching(/Infinity in row/),
+      expect.stringMatching(/indices has \d+ entries but data has \d+/),
+      expect.stringMatching(/needs the array X_indptr/),
+      expect.stringMatching(/needs X_shape/),
+      expect.stringMatching(/indices must be an Int32Array, got a Float64Array/),
+      expect.stringMatching(/Metric 'chebyshev' not valid for sparse input/),
+      expect.stringMatching(/Sparse data was passed for X, but dense data is required/),
+      expect.stringMatching(/Sparse data was passed for X, but dense data is required/),
+      expect.stringMatching(/kd_tree does not work with sparse matrices/),
+      expect.stringMatching(/Sparse data was passed for X, but dense data is required/),
+    ]);
     expect(comparable(viaPyodide(table))).toEqual(comparable(bad));
     expect(bad.at(-1)!.ok).toBe(true);
     await bridge.close();

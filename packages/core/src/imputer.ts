@@ -11,10 +11,11 @@
  * Arrays: `filled` the training rows with missing values as 0; `present` 1 where
  * a training value is present, else 0 (both rows × cols, row-major).
  */
-import { KnnInputError, NotFittedError, checkPositiveInteger, describeValue } from "./errors.js";
+import { KnnInputError, NotFittedError, checkPositiveInteger, describeValue, sparseRefused } from "./errors.js";
 import { matrixFromRows, matrixView, type Matrix, type MatrixLike } from "./matrix.js";
 import { parallelAvailable, parallelRows, resolveWorkers } from "./parallel.js";
 import { allocShared } from "./shared.js";
+import { isCsr } from "./sparse.js";
 
 export interface KNNImputerOptions {
   /** Donors per missing value. Default 5. */
@@ -204,6 +205,7 @@ function imputeGroup(task: ImputeTask, st: GroupState, from: number, to: number)
 
 /** A matrix that may hold NaN (Infinity refused), copied into shared float64 memory with missing entries as NaN. */
 function readMissing(X: MatrixLike, missing: number, what: string): { data: Float64Array; rows: number; cols: number } {
+  if (isCsr(X)) throw new KnnInputError(sparseRefused(what));
   let m: Matrix;
   try {
     m = Array.isArray(X) ? matrixFromRows(X as readonly (readonly number[])[]) : matrixView((X as Matrix).data, (X as Matrix).rows, (X as Matrix).cols);

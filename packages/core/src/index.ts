@@ -1,4 +1,4 @@
-export { KnnInputError, NotFittedError } from "./errors.js";
+export { KnnInputError, NotFittedError, sparseRefused } from "./errors.js";
 export { matrixFromRows, matrixView, toMatrix, type Matrix, type MatrixLike, type FloatArray, type Dtype } from "./matrix.js";
 export { resolveMetric, METRIC_NAMES, type Metric, type MetricName, type MetricOptions } from "./metrics.js";
 export type { KnnResult, RadiusResult, QueryOptions, RadiusOptions } from "./results.js";

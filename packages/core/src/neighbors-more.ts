@@ -3,13 +3,13 @@
  * NearestNeighbors (the same indexes, algorithms and options):
  * RadiusNeighborsClassifier/Regressor, KNeighborsTransformer and
  * RadiusNeighborsTransformer (CSR graphs), LocalOutlierFactor and
- * NearestCentroid. Targets may have several outputs: `y` as one array (one
+ * NearestCentroid (which densifies sparse rows, as scikit-learn's fit does). Targets may have several outputs: `y` as one array (one
  * output) or an array of columns (one array per output).
  */
 import { KnnInputError, NotFittedError, describeValue } from "./errors.js";
 import { NearestNeighbors, checkTarget, checkWeights, rowWeights, type CsrGraph, type NeighborsOptions, type Probabilities, type Weights } from "./estimators.js";
-import { toMatrix, type Matrix, type MatrixLike } from "./matrix.js";
-import { toRows, type RowsLike } from "./sparse.js";
+import type { Matrix } from "./matrix.js";
+import { toDense, toRows, type RowsLike } from "./sparse.js";
 import type { Label } from "./prefilter.js";
 import type { RadiusResult } from "./results.js";
 
@@ -459,8 +459,8 @@ export class NearestCentroid {
     this.priors = priors;
   }
 
-  fit(X: MatrixLike, y: ArrayLike<Label>): this {
-    const m = toMatrix(X, "X");
+  fit(X: RowsLike, y: ArrayLike<Label>): this {
+    const m = toDense(X, "X");
     checkTarget(y, m.rows);
     const { classes, codes } = encodeLabels(y);
     const nc = classes.length;
@@ -529,15 +529,15 @@ export class NearestCentroid {
     return this;
   }
 
-  private fittedCentroids(Q: MatrixLike): { q: Matrix; c: Matrix } {
+  private fittedCentroids(Q: RowsLike): { q: Matrix; c: Matrix } {
     if (this.centroids === null) throw new NotFittedError("NearestCentroid");
-    const q = toMatrix(Q, "Q");
+    const q = toDense(Q, "Q");
     if (q.cols !== this.centroids.cols) throw new KnnInputError(`Q has ${q.cols} features, but NearestCentroid was fitted with ${this.centroids.cols} features`);
     return { q, c: this.centroids };
   }
 
   /** Discriminant scores, rows × classes: −‖(x − c)/σ‖² + 2·log(prior) (σ = withinClassStdDev where nonzero). */
-  scores(Q: MatrixLike): Matrix {
+  scores(Q: RowsLike): Matrix {
     const { q, c } = this.fittedCentroids(Q);
     const nc = c.rows;
     const out = new Float64Array(q.rows * nc);
@@ -558,7 +558,7 @@ export class NearestCentroid {
   }
 
   /** Each row's class code: the nearest centroid with uniform priors, else the best discriminant score. */
-  predictCodes(Q: MatrixLike): Int32Array {
+  predictCodes(Q: RowsLike): Int32Array {
     const uniform = this.classPrior.every((p) => Math.abs(p - 1 / this.classPrior.length) <= 1e-8 + 1e-5 / this.classPrior.length);
     if (!uniform) {
       const s = this.scores(Q);
@@ -585,12 +585,12 @@ export class NearestCentroid {
     return out;
   }
 
-  predict(Q: MatrixLike): Label[] {
+  predict(Q: RowsLike): Label[] {
     return Array.from(this.predictCodes(Q), (c) => this.classes[c]);
   }
 
   /** Class probabilities: the softmax of the discriminant scores (euclidean only, as scikit-learn). */
-  predictProba(Q: MatrixLike): Matrix {
+  predictProba(Q: RowsLike): Matrix {
     if (this.metric !== "euclidean") throw new KnnInputError('predictProba needs metric "euclidean"');
     const s = this.scores(Q);
     const out = new Float64Array(s.data.length);

@@ -32,6 +32,11 @@ export function toRows(x: RowsLike, what = "X"): Matrix | CsrMatrix {
   return isCsr(x) ? csrMatrix(x, what) : toMatrix(x, what);
 }
 
+/** Rows as a dense matrix: CSR rows densified (a copy), dense ones checked (toMatrix). */
+export function toDense(x: RowsLike, what = "X"): Matrix {
+  return isCsr(x) ? densifyRows(csrMatrix(x, what)) : toMatrix(x, what);
+}
+
 /** Whether x is a CSR matrix (has indptr); not whether it is a valid one. */
 export function isCsr(x: unknown): x is CsrInput {
   return typeof x === "object" && x !== null && "indptr" in x && "indices" in x && "data" in x;

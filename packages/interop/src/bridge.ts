@@ -5,6 +5,9 @@
  * request names the files holding its inputs and the path prefix for its
  * outputs. The transport only moves bytes: every operation is the Engine's.
  *
+ * A sparse X crosses as three one-column files, inputs X_data, X_indices and
+ * X_indptr, with its shape in the request's field X_shape (see csrInput).
+ *
  * Answers carry the request's id: { id, ok: true, result, arrays: {name: path} }
  * or { id, ok: false, error: { code, message } }. Code "io" means the outputs
  * could not be written (their partial files are removed). The server removes
@@ -16,7 +19,7 @@ import type { Readable, Writable } from "node:stream";
 import { Table, tableToIPC, Type } from "apache-arrow";
 import { KnnInputError, type Matrix } from "@knnkit/core";
 import { matrixToVector, readIPC, tableToMatrix, typedVector } from "./arrow.js";
-import { Engine, EngineError, errorCode, type EngineArray, type EngineInputs, type Labels } from "./engine.js";
+import { Engine, EngineError, csrInput, errorCode, type CsrParts, type EngineArray, type EngineInputs, type Labels } from "./engine.js";
 
 interface Request {
   id: number;
@@ -46,14 +49,30 @@ function readBytes(path: string): Uint8Array {
   return v.toArray() as Uint8Array;
 }
 
-/** The request's input files as the engine's inputs. */
-function readInputs(paths: Record<string, string>): EngineInputs {
+/** A one-column file's values as the typed array Arrow holds them (a view when it can be). */
+function readTyped(path: string): unknown {
+  const v = readTable(path).getChildAt(0);
+  if (!v) throw new KnnInputError("an input array has no column");
+  if (v.nullCount > 0) throw new KnnInputError("an input array contains nulls");
+  return v.toArray();
+}
+
+const CSR_INPUTS: Record<string, keyof CsrParts> = { X_data: "data", X_indices: "indices", X_indptr: "indptr" };
+
+/** The request's input files as the engine's inputs (a sparse X from its parts and X_shape). */
+function readInputs(paths: Record<string, string>, shape: unknown): EngineInputs {
   const inputs: EngineInputs = {};
+  const csr: CsrParts = {};
   for (const [name, path] of Object.entries(paths)) {
     if (name === "X") inputs.X = tableToMatrix(readTable(path));
+    else if (name in CSR_INPUTS) csr[CSR_INPUTS[name]] = readTyped(path);
     else if (name === "y") inputs.y = readLabels(path);
     else if (name === "bytes") inputs.bytes = readBytes(path);
     else throw new KnnInputError(`unknown input array "${name}"`);
+  }
+  if (shape !== undefined || Object.keys(csr).length > 0) {
+    if (inputs.X) throw new KnnInputError("a request has either X or the sparse X_data, X_indices, X_indptr, not both");
+    inputs.X = csrInput(csr, shape);
   }
   return inputs;
 }
@@ -87,9 +106,9 @@ export function answer(engine: Engine, line: string): string {
   try {
     const req = JSON.parse(line) as Request;
     id = typeof req.id === "number" ? req.id : null;
-    const { op, inputs, out, id: _id, ...fields } = req;
+    const { op, inputs, out, id: _id, X_shape, ...fields } = req;
     const t0 = performance.now();
-    const decoded = readInputs(inputs ?? {});
+    const decoded = readInputs(inputs ?? {}, X_shape);
     const readMs = performance.now() - t0;
     const { result, arrays } = engine.call(op, fields, decoded);
     if (op === "echo") result.readMs = readMs;

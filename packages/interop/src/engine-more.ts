@@ -21,6 +21,7 @@ import {
   r2Score,
   type CsrGraph,
   type Label,
+  type CsrMatrix,
   type Matrix,
 } from "@knnkit/core";
 import { EngineError, decodeNumber, type EngineAnswer, type EngineArray, type EngineInputs, type Labels } from "./engine.js";
@@ -104,7 +105,7 @@ export function constructMore(
   kind: MoreKind,
   options: Record<string, unknown>,
   asParam: <T>(make: () => T) => T,
-): (X: Matrix, y: Labels | undefined, fields: Record<string, unknown>) => MoreFitted {
+): (X: Matrix | CsrMatrix, y: Labels | undefined, fields: Record<string, unknown>) => MoreFitted {
   const needY = (y: Labels | undefined): Labels => {
     if (y === undefined) throw new EngineError("input", `${kind} needs a target y`);
     return y;
@@ -213,7 +214,7 @@ function flatCodes(codes: Int32Array[]): Int32Array {
 
 /** Runs an operation on an object of these kinds; null when the kind has no such operation. */
 export function moreOperation(obj: MoreFitted, op: string, fields: Record<string, unknown>, inputs: EngineInputs): EngineAnswer | null {
-  const X = (): Matrix => {
+  const X = (): Matrix | CsrMatrix => {
     if (!inputs.X) throw new EngineError("input", `${op} needs the matrix X`);
     return inputs.X;
   };

@@ -17,7 +17,11 @@ import {
   NearestNeighbors,
   NotFittedError,
   cpuCount,
+  csrMatrix,
+  isCsr,
   resolveMetric,
+  sparseRefused,
+  type CsrMatrix,
   type KernelName,
   type Matrix,
 } from "@knnkit/core";
@@ -57,7 +61,8 @@ export type Labels = Float64Array | string[];
 
 /** Arrays a transport decoded for a request. */
 export interface EngineInputs {
-  X?: Matrix;
+  /** Dense rows, or sparse ones (see csrInput). */
+  X?: Matrix | CsrMatrix;
   y?: Labels;
   bytes?: Uint8Array;
 }
@@ -151,6 +156,25 @@ const METRIC_PARAMS = ["p", "w", "V", "VI"];
 
 const SNAKE = Object.fromEntries(Object.entries(Object.assign({}, ESTIMATOR_PARAMS, TREE_PARAMS, ...Object.values(MORE_PARAMS))).filter(([, c]) => c).map(([s, c]) => [c, s]));
 
+/** The parts of a sparse X, as a transport receives them: inputs X_data, X_indices, X_indptr and the field X_shape. */
+export interface CsrParts {
+  data?: unknown;
+  indices?: unknown;
+  indptr?: unknown;
+}
+
+/**
+ * A sparse X from its parts: data (float32/float64), indices and indptr (int32) and
+ * shape [rows, cols], checked by core's csrMatrix (code "input" for bad arrays).
+ */
+export function csrInput(parts: CsrParts, shape: unknown): CsrMatrix {
+  if (!Array.isArray(shape) || shape.length !== 2) throw new EngineError("input", `a sparse X needs X_shape = [rows, cols], got ${JSON.stringify(shape) ?? String(shape)}`);
+  for (const name of ["data", "indices", "indptr"] as const) {
+    if (parts[name] === undefined) throw new EngineError("input", `a sparse X needs the array X_${name}`);
+  }
+  return csrMatrix({ data: parts.data, indices: parts.indices, indptr: parts.indptr, rows: shape[0], cols: shape[1] } as Parameters<typeof csrMatrix>[0], "X");
+}
+
 /** Non-finite numbers cross JSON as the strings "inf", "-inf" and "nan". */
 export function decodeNumber(v: unknown): unknown {
   if (v === "inf" || v === "Infinity") return Infinity;
@@ -211,7 +235,7 @@ function snakeMessage(message: string): string {
   return message.replace(/\b[a-z]+[A-Z]\w*\b/g, (name) => SNAKE[name] ?? name);
 }
 
-function construct(kind: FitKind, params: Record<string, unknown>, maxWorkers: number): (X: Matrix, y: Labels | undefined, fields: Record<string, unknown>) => Fitted {
+function construct(kind: FitKind, params: Record<string, unknown>, maxWorkers: number): (X: Matrix | CsrMatrix, y: Labels | undefined, fields: Record<string, unknown>) => Fitted {
   const options = coreOptions(kind, params);
   options.workers = Math.min(options.workers as number, maxWorkers);
   const asParam = <T>(make: () => T): T => {
@@ -340,12 +364,12 @@ export class Engine {
       case "two_point_correlation": {
         const r = fields.r;
         if (!Array.isArray(r)) throw new EngineError("param", `r must be a list of radii, got ${describeValue(r)}`);
-        return { result: {}, arrays: { counts: this.tree(fields, op).twoPointCorrelation(this.needX(inputs, op), r.map((v) => decodeNumber(v) as number)) } };
+        return { result: {}, arrays: { counts: this.tree(fields, op).twoPointCorrelation(this.needDense(inputs, op), r.map((v) => decodeNumber(v) as number)) } };
       }
       case "ping":
         return { result: { pid: globalThis.process?.pid ?? null, operations: OPERATIONS }, arrays: {} };
       case "echo": {
-        const X = this.needX(inputs, op);
+        const X = this.needDense(inputs, op);
         return { result: { rows: X.rows, cols: X.cols, viewAtMs: performance.timeOrigin + performance.now() }, arrays: { X } };
       }
       default:
@@ -414,7 +438,7 @@ export class Engine {
       throw new EngineError("param", `kernel = ${describeValue(kernel)} not recognized; expected one of ${KERNEL_NAMES.join(", ")}`);
     }
     if (inputs.y !== undefined && !(inputs.y instanceof Float64Array)) throw new EngineError("input", "sample weights must be numbers");
-    return tree.kernelDensity(this.needX(inputs, "kernel_density"), {
+    return tree.kernelDensity(this.needDense(inputs, "kernel_density"), {
       h: h as number,
       kernel: kernel as KernelName,
       atol: decodeNumber(fields.atol ?? 0) as number,
@@ -425,9 +449,16 @@ export class Engine {
     });
   }
 
-  private needX(inputs: EngineInputs, op: string): Matrix {
+  private needX(inputs: EngineInputs, op: string): Matrix | CsrMatrix {
     if (!inputs.X) throw new EngineError("input", `${op} needs the matrix X`);
     return inputs.X;
+  }
+
+  /** X where only dense rows are taken (scikit-learn's message for sparse ones). */
+  private needDense(inputs: EngineInputs, op: string): Matrix {
+    const X = this.needX(inputs, op);
+    if (isCsr(X)) throw new EngineError("input", sparseRefused("X"));
+    return X;
   }
 
   private kneighbors(fields: Record<string, unknown>, inputs: EngineInputs): EngineAnswer {

@@ -1,11 +1,14 @@
 /**
  * The Pyodide transport: what Pyodide's Python calls as the engine. One
- * function, `call(op, fieldsJson, X, y, bytes)`, reads Python's arrays through
+ * function, `call(op, fieldsJson, X, y, bytes, indices, indptr)`, reads Python's arrays through
  * the buffer protocol (`getBuffer()` hands JavaScript a typed-array view on the
  * WebAssembly heap), runs the Engine and answers what the IPC bridge answers:
  * the result or an error code and message, and the answer's arrays. No Node API here: it is bundled into the Python package
  * (knnkit/_engine/knnkit-pyodide.js) and evaluated in Pyodide's JavaScript
  * context, in Node or in a browser.
+ *
+ * A sparse X arrives as its data in X, its indices and indptr in the last two
+ * arguments and its shape in the field X_shape (see csrInput).
  *
  * Where copies happen, and why:
  *  - inputs the engine keeps (fit's rows, load's bytes) are copied once:
@@ -14,7 +17,7 @@
  *  - results are copied into Python memory (Python cannot hold JavaScript memory).
  */
 import { KnnInputError, matrixView, type FloatArray, type Matrix } from "@knnkit/core";
-import { Engine, errorCode, retainsInputs, type EngineInputs } from "./engine.js";
+import { Engine, csrInput, errorCode, retainsInputs, type EngineInputs } from "./engine.js";
 
 interface BufferView {
   data: ArrayBufferView;
@@ -46,12 +49,20 @@ export class PyodideTransport {
 
   constructor(private readonly heap: () => ArrayBufferLike) {}
 
-  call(op: string, fieldsJson: string, X?: PyProxy, y?: PyProxy, bytes?: PyProxy): PyodideAnswer {
+  call(op: string, fieldsJson: string, X?: PyProxy, y?: PyProxy, bytes?: PyProxy, indices?: PyProxy, indptr?: PyProxy): PyodideAnswer {
     const views: BufferView[] = [];
     try {
-      const fields = JSON.parse(fieldsJson) as Record<string, unknown>;
+      const { X_shape: shape, ...fields } = JSON.parse(fieldsJson) as Record<string, unknown>;
       const decoded: EngineInputs = {};
-      if (X) decoded.X = this.matrix(X, retainsInputs(op), views);
+      if (shape !== undefined || indices || indptr) {
+        // kept arrays are copied out of the WebAssembly heap (see the header)
+        const part = (p: PyProxy | undefined): unknown => {
+          if (!p) return undefined;
+          const a = this.buffer(p, views) as Float64Array;
+          return retainsInputs(op) ? a.slice() : a;
+        };
+        decoded.X = csrInput({ data: part(X), indices: part(indices), indptr: part(indptr) }, shape);
+      } else if (X) decoded.X = this.matrix(X, retainsInputs(op), views);
       if (y) decoded.y = y.type === "list" ? (y.toJs() as unknown[]).map(String) : Float64Array.from(this.buffer(y, views) as Float64Array);
       if (bytes) decoded.bytes = new Uint8Array(this.buffer(bytes, views) as Uint8Array).slice();
       const { result, arrays } = this.engine.call(op, fields, decoded);
