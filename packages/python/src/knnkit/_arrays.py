@@ -1,13 +1,15 @@
 """Arrays with numpy when it is there, else Python buffers (Pyodide has no numpy wheel).
 
-Inputs become C-contiguous 2-D float64/float32 buffers; the engine checks their
-values (NaN, infinity, shapes). Outputs are numpy arrays, or memoryviews and
+Inputs become C-contiguous 2-D float64/float32 buffers, or scipy CSR matrices for
+the estimators that take sparse input; the engine checks their values (NaN,
+infinity, shapes). Outputs are numpy arrays, or memoryviews and
 lists without numpy.
 """
 
 from __future__ import annotations
 
 import array
+import sys
 
 try:
     import numpy as np
@@ -15,8 +17,42 @@ except ImportError:
     np = None
 
 
+SPARSE_REFUSED = "Sparse data was passed for X, but dense data is required. Use '.toarray()' to convert to a dense numpy array."
+
+
+def is_sparse(X):
+    """Whether X is a scipy.sparse matrix or array (scipy is loaded whenever one exists)."""
+    module = sys.modules.get("scipy.sparse")
+    return module is not None and module.issparse(X)
+
+
+def as_csr(X):
+    """X as a CSR matrix with float32/float64 values and canonical rows (sorted, no duplicates); copied only if needed."""
+    X = X.tocsr()
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    if not X.has_canonical_format:
+        X = X.copy()
+        X.sum_duplicates()
+    return X
+
+
+def as_rows(X, sparse, what="X"):
+    """as_matrix, or as_csr for sparse X where sparse input is taken (else scikit-learn's TypeError)."""
+    return as_csr(X) if sparse and is_sparse(X) else as_matrix(X, what)
+
+
+def csr_parts(X):
+    """The engine's parts of a CSR matrix: data, int32 indices and indptr, and [rows, cols]."""
+    if X.nnz > 2**31 - 1:
+        raise ValueError(f"X has {X.nnz} stored values; the engine takes at most 2**31 - 1")
+    return X.data, X.indices.astype(np.int32, copy=False), X.indptr.astype(np.int32, copy=False), [int(n) for n in X.shape]
+
+
 def as_matrix(X, what="X"):
-    """A C-contiguous 2-D float64/float32 buffer: a numpy array when numpy is there."""
+    """A C-contiguous 2-D float64/float32 buffer: a numpy array when numpy is there (sparse X refused: TypeError)."""
+    if is_sparse(X):
+        raise TypeError(SPARSE_REFUSED)
     if np is not None:
         a = np.asarray(X)
         if a.dtype.kind not in "fiub":

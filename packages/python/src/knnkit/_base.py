@@ -8,9 +8,10 @@ n_features_in_ and feature names, or a plain conversion to a buffer).
 from __future__ import annotations
 
 import inspect
+import warnings
 from types import SimpleNamespace
 
-from ._arrays import as_matrix, np
+from ._arrays import as_csr, as_rows, is_sparse, np
 from ._errors import NotFittedError
 
 try:
@@ -66,18 +67,32 @@ except ImportError:  # Pyodide has no scikit-learn (and maybe no numpy)
 _FLOATS = [np.float64, np.float32] if np is not None else None
 
 
+def accept_sparse(est):
+    """scikit-learn's accept_sparse for the estimator: "csr" where it takes scipy.sparse input (its `_sparse`), else False."""
+    return "csr" if getattr(est, "_sparse", False) else False
+
+
+def sparse_fit(est, X):
+    """Canonical CSR rows for sparse X (see as_csr), with scikit-learn's warning when a tree falls back to brute force."""
+    if not is_sparse(X):
+        return X
+    if getattr(est, "algorithm", None) in ("kd_tree", "ball_tree"):
+        warnings.warn("cannot use tree with sparse input: using brute force")
+    return as_csr(X)
+
+
 def fit_input(est, X, y=None, *, supervised=True, classifier=False):
     """Validated training data (X, y) and n_features_in_ set."""
     if SKLEARN:
         if not supervised:
-            return validate_data(est, X, dtype=_FLOATS, order="C"), None
-        X, y = validate_data(est, X, y, dtype=_FLOATS, order="C", y_numeric=not classifier)
+            return sparse_fit(est, validate_data(est, X, accept_sparse=accept_sparse(est), dtype=_FLOATS, order="C")), None
+        X, y = validate_data(est, X, y, accept_sparse=accept_sparse(est), dtype=_FLOATS, order="C", y_numeric=not classifier)
         if classifier:
             check_classification_targets(y)
-        return X, y
+        return sparse_fit(est, X), y
     if supervised and y is None:
         raise ValueError(f"{type(est).__name__} requires y to be passed, but the target y is None.")
-    X = as_matrix(X)
+    X = sparse_fit(est, as_rows(X, accept_sparse(est)))
     est.n_features_in_ = X.shape[1]
     return X, y
 
@@ -85,8 +100,9 @@ def fit_input(est, X, y=None, *, supervised=True, classifier=False):
 def query_input(est, X):
     """Validated query rows (same width as at fit)."""
     if SKLEARN:
-        return validate_data(est, X, reset=False, dtype=_FLOATS, order="C")
-    X = as_matrix(X)
+        X = validate_data(est, X, reset=False, accept_sparse=accept_sparse(est), dtype=_FLOATS, order="C")
+        return as_csr(X) if is_sparse(X) else X
+    X = as_rows(X, accept_sparse(est))
     if X.shape[1] != est.n_features_in_:
         raise ValueError(f"X has {X.shape[1]} features, but {type(est).__name__} is expecting {est.n_features_in_} features as input.")
     return X

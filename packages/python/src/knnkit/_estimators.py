@@ -15,6 +15,8 @@ from ._remote import Remote
 
 class _Neighbors(FittedDisplay, BaseEstimator):
     _kind = ""
+    #: takes scipy.sparse X (as CSR; brute force with euclidean, manhattan or cosine)
+    _sparse = True
 
     def _fit(self, X, y=None):
         backend = getattr(self, "backend", None) or default_backend()
@@ -101,7 +103,7 @@ class _Neighbors(FittedDisplay, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         tags.input_tags.allow_nan = False
         tags.input_tags.pairwise = self.metric == "precomputed"
         return tags

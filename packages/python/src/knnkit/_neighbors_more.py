@@ -12,7 +12,7 @@ import warnings
 
 from . import _arrays as arr
 from ._backend import default_backend
-from ._base import SKLEARN, BaseEstimator, ClassifierMixin, RegressorMixin, fitted_remote, query_input
+from ._base import SKLEARN, BaseEstimator, ClassifierMixin, RegressorMixin, accept_sparse, fitted_remote, query_input, sparse_fit
 from ._estimators import _Neighbors
 from ._remote import Remote
 
@@ -84,22 +84,23 @@ def _fit_engine(est, X, y=None, params=None, outputs=1, kind=None):
 def _validate_xy(est, X, y, classifier, multi_output=True):
     """Training data: X as float rows, y as given (1-D, or 2-D for several outputs)."""
     if SKLEARN:
-        X, y = validate_data(est, X, y, dtype=[arr.np.float64, arr.np.float32], order="C", multi_output=multi_output,
-                             y_numeric=not classifier)
+        X, y = validate_data(est, X, y, accept_sparse=accept_sparse(est), dtype=[arr.np.float64, arr.np.float32], order="C",
+                             multi_output=multi_output, y_numeric=not classifier)
         if classifier:
             check_classification_targets(y)
-        return X, y
+        return sparse_fit(est, X), y
     if y is None:
         raise ValueError(f"{type(est).__name__} requires y to be passed, but the target y is None.")
-    X = arr.as_matrix(X)
+    X = sparse_fit(est, arr.as_rows(X, accept_sparse(est)))
     est.n_features_in_ = X.shape[1]
     return X, y
 
 
 def _validate_x(est, X, **kwargs):
     if SKLEARN:
-        return validate_data(est, X, dtype=[arr.np.float64, arr.np.float32], order="C", **kwargs)
-    X = arr.as_matrix(X)
+        return sparse_fit(est, validate_data(est, X, accept_sparse=accept_sparse(est), dtype=[arr.np.float64, arr.np.float32],
+                                             order="C", **kwargs))
+    X = sparse_fit(est, arr.as_rows(X, accept_sparse(est)))
     est.n_features_in_ = X.shape[1]
     return X
 
@@ -419,6 +420,8 @@ class NearestCentroid(ClassifierMixin, BaseEstimator):
     """Nearest centroid classifier (scikit-learn's NearestCentroid)."""
 
     _kind = "NearestCentroid"
+    #: takes scipy.sparse X (the engine densifies it, as scikit-learn's fit does)
+    _sparse = True
 
     def __init__(self, metric="euclidean", *, shrink_threshold=None, priors="uniform"):
         self.metric = metric
@@ -475,6 +478,11 @@ class NearestCentroid(ClassifierMixin, BaseEstimator):
         np = arr.np
         ll = s - s.max(axis=1)[:, None]
         return ll - np.log(np.exp(ll).sum(axis=1)[:, None])
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
 
 
 def _is_nan(v):

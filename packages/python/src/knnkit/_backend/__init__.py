@@ -47,6 +47,18 @@ def encode_fields(value):
     return value
 
 
+def split_sparse(inputs):
+    """A sparse X as the engine's parts: (inputs with X_data, X_indices, X_indptr in place of X, its shape or None)."""
+    from .._arrays import csr_parts, is_sparse
+
+    X = (inputs or {}).get("X")
+    if not is_sparse(X):
+        return inputs, None
+    data, indices, indptr, shape = csr_parts(X)
+    rest = {k: v for k, v in inputs.items() if k != "X"}
+    return {**rest, "X_data": data, "X_indices": indices, "X_indptr": indptr}, shape
+
+
 def default_backend() -> str:
     return os.environ.get("KNNKIT_BACKEND") or ("pyodide" if sys.platform == "emscripten" else "ipc")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._bridge import client
-from . import encode_fields
+from . import encode_fields, split_sparse
 
 
 class IpcBackend:
@@ -21,6 +21,9 @@ class IpcBackend:
         return c.generation if c.pid is not None else None
 
     def call(self, op, inputs=None, **fields):
+        inputs, shape = split_sparse(inputs)
+        if shape is not None:
+            fields["X_shape"] = shape
         arrays = {}
         for name, value in (inputs or {}).items():
             if isinstance(value, (bytes, bytearray, memoryview)):

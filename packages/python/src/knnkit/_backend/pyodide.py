@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .._arrays import np
 from .._errors import EngineError, engine_exception
-from . import encode_fields
+from . import encode_fields, split_sparse
 
 BUNDLE = Path(__file__).resolve().parent.parent / "_engine" / "knnkit-pyodide.js"
 _transport = None
@@ -53,8 +53,12 @@ class PyodideBackend:
     current_generation = 1
 
     def call(self, op, inputs=None, **fields):
-        inputs = inputs or {}
-        answer = transport().call(op, json.dumps(encode_fields(fields)), inputs.get("X"), inputs.get("y"), inputs.get("bytes"))
+        inputs, shape = split_sparse(inputs or {})
+        if shape is not None:
+            fields["X_shape"] = shape
+        X = inputs.get("X_data") if shape is not None else inputs.get("X")
+        answer = transport().call(op, json.dumps(encode_fields(fields)), X, inputs.get("y"), inputs.get("bytes"),
+                                  inputs.get("X_indices"), inputs.get("X_indptr"))
         parts = answer.to_py(depth=1)
         head = json.loads(parts[0])
         if not head["ok"]:
