@@ -16,6 +16,7 @@ import {
   KnnInputError,
   NearestNeighbors,
   NotFittedError,
+  SparseBruteForce,
   cpuCount,
   csrMatrix,
   isCsr,
@@ -97,7 +98,9 @@ export interface Description {
 
 function indexFacts(index: KnnIndex): Pick<Description, "memory_bytes" | "index_bytes" | "kernel"> {
   let arrays = 0;
-  for (const a of Object.values(index.state().arrays) as ArrayBufferView[]) arrays += a.byteLength;
+  // sparse brute force has no saved state: its arrays are what it holds
+  if (index instanceof SparseBruteForce) arrays = index.memoryBytes;
+  else for (const a of Object.values(index.state().arrays) as ArrayBufferView[]) arrays += a.byteLength;
   return { memory_bytes: index.memoryBytes, index_bytes: arrays, kernel: index instanceof BruteForce ? index.kernelKind : undefined };
 }
 
