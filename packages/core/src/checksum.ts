@@ -8,7 +8,7 @@
  * WebAssembly SIMD is off, by the TypeScript loop. Both give the same hash.
  * Reads words little-endian, as typed arrays do on every host knnkit runs on.
  */
-import { instantiate, memoryOf, wasmKernelModule, type WasmMemory } from "./kernels/memory.js";
+import { adoptMemory, instantiate, memoryOf, wasmKernelModule, type WasmMemory } from "./kernels/memory.js";
 
 const P1 = 0x9e3779b1 | 0;
 const P2 = 0x85ebca77 | 0;
@@ -149,4 +149,68 @@ export class Xxh32 {
 /** xxHash32 of the bytes (seed 0). */
 export function xxh32(bytes: Uint8Array): number {
   return new Xxh32().update(bytes).digest();
+}
+
+/** A float array's bytes [start, end) among hashed bytes; `finite` stays true while every value hashed is finite. */
+export interface FloatRange {
+  name: string;
+  start: number;
+  end: number;
+  width: 4 | 8;
+  finite: boolean;
+}
+
+/** Hashes bytes [from, to), checking the values of the float ranges there in the same pass (see updateFinite). */
+export function hashRange(hash: Xxh32, bytes: Uint8Array, from: number, to: number, floats: FloatRange[]): void {
+  let at = from;
+  for (const r of floats) {
+    if (r.end <= at || r.start >= to) continue;
+    if (r.start > at) hash.update(bytes.subarray(at, r.start));
+    at = Math.max(at, r.start);
+    const end = Math.min(r.end, to);
+    if (!hash.updateFinite(bytes.subarray(at, end), r.width)) r.finite = false;
+    at = end;
+  }
+  if (at < to) hash.update(bytes.subarray(at, to));
+}
+
+/**
+ * Hashing on a pool thread while the calling thread reads (parallel.ts's
+ * backgroundHash): control[0] is how far the bytes are there, in units of 8
+ * bytes (-1: stop), control[1] becomes 1 when done, control[2] is the hash,
+ * control[3] 1 on failure, control[4 + i] 1 when float range i was all finite.
+ */
+export interface HashTask {
+  type: "hash";
+  memory: WasmMemory;
+  bytes: Uint8Array;
+  from: number;
+  floats: FloatRange[];
+  control: Int32Array;
+}
+
+export function runHashTask(task: HashTask): void {
+  const { bytes, control, floats } = task;
+  adoptMemory(bytes, task.memory);
+  const hash = new Xxh32();
+  let at = task.from;
+  try {
+    for (;;) {
+      const ready = Atomics.load(control, 0);
+      if (ready < 0) return;
+      if (ready * 8 > at) {
+        hashRange(hash, bytes, at, ready * 8, floats);
+        at = ready * 8;
+      }
+      if (at >= bytes.length) break;
+      Atomics.wait(control, 0, ready);
+    }
+    control[2] = hash.digest() | 0;
+    floats.forEach((r, i) => (control[4 + i] = r.finite ? 1 : 0));
+  } catch {
+    control[3] = 1;
+  } finally {
+    Atomics.store(control, 1, 1);
+    Atomics.notify(control, 1);
+  }
 }

@@ -9,7 +9,7 @@ export type { KernelChoice, KernelPrecision } from "./kernels/blocked.js";
 export { BinaryTree, KDTree, BallTree, treeNodeCount, type TreeKind, type TreeOptions } from "./binary-tree.js";
 export { KERNEL_NAMES, logKernelNorm, treeKernelDensity, twoPointCorrelation, type KernelName, type KernelDensityOptions } from "./kde.js";
 export { KernelDensity, type KernelDensityEstimatorOptions } from "./kernel-density.js";
-export { closeWorkerPool, cpuCount, parallelAvailable, workerPoolSize, AUTO_PARALLEL_WORK } from "./parallel.js";
+export { closeWorkerPool, cpuCount, parallelAvailable, workerPoolSize, AUTO_PARALLEL_WORK, BACKGROUND_HASH_BYTES, backgroundHash, setBackgroundHashEnabled, type BackgroundHash } from "./parallel.js";
 export { closeWebWorkerPool, webWorkersAvailable } from "./web-pool.js";
 export { STATE_VERSION, type IndexState, type IndexKind, type BruteState, type KDTreeState, type BallTreeState, type TreeState, type PrefilterState } from "./shared.js";
 export {
@@ -65,7 +65,7 @@ export {
 } from "./tuner.js";
 export { mixedReducedDistance } from "./mixed-metric.js";
 export { mulberry32 } from "./random.js";
-export { Xxh32, xxh32 } from "./checksum.js";
+export { Xxh32, xxh32, hashRange, type FloatRange } from "./checksum.js";
 export { allocRows, rowMemoryFits, setWasmKernelEnabled } from "./kernels/memory.js";
 export { KNNImputer, type KNNImputerOptions } from "./imputer.js";
 export {

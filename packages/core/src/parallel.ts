@@ -12,6 +12,7 @@ import { KnnInputError, describeValue } from "./errors.js";
 import type { KnnIndex } from "./index-base.js";
 import type { Matrix } from "./matrix.js";
 import type { KnnResult, RadiusResult } from "./results.js";
+import type { FloatRange, HashTask } from "./checksum.js";
 import { memoryOf } from "./kernels/memory.js";
 import { allocShared, hasSharedMemory, toShared } from "./shared.js";
 
@@ -239,4 +240,56 @@ export function concatRadius(parts: RadiusResult[], rows: number): RadiusResult 
     row += p.rows;
   }
   return { offsets, indices, distances, rows };
+}
+
+/** From this many bytes, a file being loaded is hashed on a pool thread while the calling thread reads it (backgroundHash). */
+export const BACKGROUND_HASH_BYTES = 16 << 20;
+
+let backgroundHashDisabled = false;
+
+/** Turns hashing on a pool thread off (or back on), e.g. to compare the two in the load benchmark. */
+export function setBackgroundHashEnabled(enabled: boolean): void {
+  backgroundHashDisabled = !enabled;
+}
+
+export interface BackgroundHash {
+  /** Bytes [from, to) are there (`to` a multiple of 8, growing). */
+  advance(to: number): void;
+  /** Waits for the hash of bytes [from, end) and sets the float ranges' `finite` flags. */
+  finish(): number;
+  /** Stops the thread's hashing (the bytes will not all come). */
+  abort(): void;
+}
+
+/**
+ * Hashes `bytes` (in a rows memory) from `from` to their end on a pool thread,
+ * as far as `advance` says they are there, so that reading and hashing
+ * overlap; see runHashTask. Null where there is no pool thread to use (not
+ * Node, one core, bytes outside a rows memory or fewer than
+ * BACKGROUND_HASH_BYTES) or it is turned off.
+ */
+export function backgroundHash(bytes: Uint8Array, from: number, floats: FloatRange[]): BackgroundHash | null {
+  const memory = memoryOf(bytes);
+  if (backgroundHashDisabled || !parallelAvailable || cpuCount() < 2 || memory === null || bytes.length < BACKGROUND_HASH_BYTES) return null;
+  const [helper] = ensureWorkers(1);
+  const control = allocShared(Int32Array, 4 + floats.length);
+  const task: HashTask = { type: "hash", memory, bytes, from, floats, control };
+  helper.worker.postMessage(task);
+  const signal = (value: number) => {
+    Atomics.store(control, 0, value);
+    Atomics.notify(control, 0);
+  };
+  return {
+    advance: (to) => signal(to / 8),
+    abort: () => signal(-1),
+    finish: () => {
+      while (Atomics.load(control, 1) === 0) {
+        Atomics.wait(control, 1, 0, 1000);
+        if (!pool.includes(helper)) throw new Error("a knnkit worker thread died while hashing a file");
+      }
+      if (control[3] !== 0) throw new Error("a knnkit worker thread failed to hash a file");
+      floats.forEach((r, i) => (r.finite = control[4 + i] === 1));
+      return control[2] >>> 0;
+    },
+  };
 }

@@ -1,5 +1,6 @@
 /** Worker thread of Node's parallel query pool (see parallel.ts): runs chunks of query rows, see worker-task.ts. */
 import { parentPort, workerData, type MessagePort } from "node:worker_threads";
+import { runHashTask, type HashTask } from "./checksum.js";
 import type { IndexState } from "./shared.js";
 import { manageIndexes, runChunks, type ChunkTask } from "./worker-task.js";
 
@@ -7,6 +8,7 @@ const results = (workerData as { port: MessagePort }).port;
 
 parentPort!.on("message", (msg: { type: string; id: number; state?: IndexState }) => {
   if (manageIndexes(msg)) return;
+  if (msg.type === "hash") return runHashTask(msg as unknown as HashTask);
   const task = msg as unknown as ChunkTask;
   try {
     runChunks(task, (chunk, part) =>

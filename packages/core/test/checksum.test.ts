@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { Xxh32, allocRows, xxh32 } from "../src/index.js";
+import { BACKGROUND_HASH_BYTES, Xxh32, allocRows, backgroundHash, cpuCount, hashRange, parallelAvailable, xxh32, type FloatRange } from "../src/index.js";
 import { memoryOf, setWasmKernelEnabled } from "../src/kernels/memory.js";
 import { mulberry32 } from "./helpers.js";
 
@@ -159,5 +159,49 @@ describe("updateFinite: the non-finite check in the hashing pass", () => {
     expect(run(f64.bytes, 8, [], 4)[1]).toBe(false);
     setWasmKernelEnabled(false);
     expect(run(bytes, 4, [40], 0)).toEqual([hash, false]);
+  });
+});
+
+describe("backgroundHash: hashing on a pool thread while the caller reads", () => {
+  it("gives the hash and the finite flags of the reading thread's pass, NaN found in any range, and stops on abort", () => {
+    if (!parallelAvailable || cpuCount() < 2) return; // one core: loading hashes on its own thread (tested above)
+    const n = BACKGROUND_HASH_BYTES + 4096;
+    const bytes = allocRows(Uint8Array, n);
+    const rand = mulberry32(3);
+    for (let i = 0; i < n; i++) bytes[i] = Math.floor(rand() * 256);
+    // two float ranges: float32 values in [1000, 1000 + 4 MiB), float64 ones up to 8 bytes before the end
+    const f32 = new Float32Array(bytes.buffer, 1000, 1 << 20).fill(1.5);
+    const f64 = new Float64Array(bytes.buffer, 8 << 20, (n - (8 << 20) - 8) / 8).fill(-2.5);
+    const ranges = (): FloatRange[] => [
+      { name: "a", start: 1000, end: 1000 + f32.byteLength, width: 4, finite: true },
+      { name: "b", start: 8 << 20, end: (8 << 20) + f64.byteLength, width: 8, finite: true },
+    ];
+    const run = (floats: FloatRange[]): number => {
+      const bg = backgroundHash(bytes, 32, floats)!;
+      expect(bg).not.toBeNull();
+      for (let at = 0; at < n; at += 1 << 20) bg.advance(Math.min(n, at + (1 << 20)));
+      return bg.finish();
+    };
+    const mainThread = (floats: FloatRange[]): number => {
+      const h = new Xxh32();
+      hashRange(h, bytes, 32, n, floats);
+      return h.digest();
+    };
+    const expected = reference(bytes.slice(32));
+    for (const [where, value] of [[-1, 0], [f32.length - 1, NaN], [0, Infinity]] as const) {
+      const floats = ranges();
+      if (where >= 0) (value === Infinity ? f64 : f32)[where] = value;
+      const hash = run(floats);
+      const own = ranges();
+      expect(hash).toBe(mainThread(own));
+      expect(floats.map((r) => r.finite)).toEqual(own.map((r) => r.finite));
+      expect(floats.map((r) => r.finite)).toEqual(where < 0 ? [true, true] : value === Infinity ? [false, false] : [false, true]);
+      if (where < 0) expect(hash).toBe(expected);
+    }
+    // the reader fails half-way: the thread stops, and the pool serves the next file
+    const stopped = backgroundHash(bytes, 32, ranges())!;
+    stopped.advance(1 << 20);
+    stopped.abort();
+    expect(run(ranges())).toBe(mainThread(ranges()));
   });
 });

@@ -32,6 +32,9 @@ import {
   KnnIndex,
   Xxh32,
   allocRows,
+  backgroundHash,
+  hashRange,
+  type FloatRange,
   rowMemoryFits,
   KnnInputError,
   estimatorFromState,
@@ -207,21 +210,12 @@ export function deserialize(input: Uint8Array, options: LoadOptions = {}): KnnIn
   }
   const headerLength = checkPrefix(input, input.length);
   const bytes = input.byteOffset % 8 === 0 ? input : input.slice();
-  const hash = options.trusted ? null : new Xxh32().update(bytes.subarray(PREFIX));
-  return decode(bytes, headerLength, hash, new Set(), options);
+  const digest = options.trusted ? null : new Xxh32().update(bytes.subarray(PREFIX)).digest();
+  return decode(bytes, headerLength, digest, new Set(), options);
 }
 
 /** Bytes per read when loading a file: small enough that each chunk is hashed while it is still in cache. */
 export const READ_CHUNK = 2 << 20;
-
-/** A float array's bytes in the file, checked for non-finite values as they are hashed (`finite` stays true if all are finite). */
-interface FloatRange {
-  name: string;
-  start: number;
-  end: number;
-  width: 4 | 8;
-  finite: boolean;
-}
 
 /**
  * Loads a file of `size` bytes, which `read(into, from, to)` fills (bytes
@@ -230,8 +224,9 @@ interface FloatRange {
  * the file's size is allocated, then the header, then the payload READ_CHUNK
  * bytes at a time, each chunk hashed right after it is read (and the values of
  * the float arrays the header lists checked in the same pass; the header is
- * only trusted for this once the checksum matches). The only large allocation
- * is the file's own size.
+ * only trusted for this once the checksum matches). A large file is hashed on
+ * a pool thread while this one reads the next chunks (core's backgroundHash),
+ * where there is one. The only large allocation is the file's own size.
  */
 export function loadFrom(size: number, read: (into: Uint8Array, from: number, to: number) => void, options: LoadOptions = {}): KnnIndex | Estimator {
   const prefix = new Uint8Array(Math.min(size, PREFIX));
@@ -249,14 +244,23 @@ export function loadFrom(size: number, read: (into: Uint8Array, from: number, to
   const bytes = allocate(size, payloadStart);
   bytes.set(prefix);
   read(bytes, PREFIX, payloadStart);
-  const hash = options.trusted ? null : new Xxh32().update(bytes.subarray(PREFIX, payloadStart));
-  const floats = hash ? floatRanges(bytes, headerLength) : [];
-  for (let at = payloadStart; at < size; at += READ_CHUNK) {
-    const to = Math.min(size, at + READ_CHUNK);
-    read(bytes, at, to);
-    if (hash) hashChunk(hash, bytes, at, to, floats);
+  const floats = options.trusted ? [] : floatRanges(bytes, headerLength);
+  const background = options.trusted ? null : backgroundHash(bytes, PREFIX, floats);
+  const hash = options.trusted || background ? null : new Xxh32();
+  hash?.update(bytes.subarray(PREFIX, payloadStart));
+  try {
+    for (let at = payloadStart; at < size; at += READ_CHUNK) {
+      const to = Math.min(size, at + READ_CHUNK);
+      read(bytes, at, to);
+      if (background) background.advance(to);
+      else if (hash) hashRange(hash, bytes, at, to, floats);
+    }
+  } catch (e) {
+    background?.abort();
+    throw e;
   }
-  return decode(bytes, headerLength, hash, new Set(floats.filter((r) => r.finite).map((r) => r.name)), options);
+  const digest = background ? background.finish() : hash ? hash.digest() : null;
+  return decode(bytes, headerLength, digest, new Set(floats.filter((r) => r.finite).map((r) => r.name)), options);
 }
 
 /**
@@ -291,29 +295,15 @@ function floatRanges(bytes: Uint8Array, headerLength: number): FloatRange[] {
   return out.sort((x, y) => x.start - y.start);
 }
 
-/** Hashes bytes [from, to), checking the values of the float arrays there on the way. */
-function hashChunk(hash: Xxh32, bytes: Uint8Array, from: number, to: number, floats: FloatRange[]): void {
-  let at = from;
-  for (const r of floats) {
-    if (r.end <= at || r.start >= to) continue;
-    if (r.start > at) hash.update(bytes.subarray(at, r.start));
-    at = Math.max(at, r.start);
-    const end = Math.min(r.end, to);
-    if (!hash.updateFinite(bytes.subarray(at, end), r.width)) r.finite = false;
-    at = end;
-  }
-  if (at < to) hash.update(bytes.subarray(at, to));
-}
-
 /**
- * The object of checked, 8-aligned file bytes; `hash` has seen every byte
- * after the prefix (null: trusted, not compared); the arrays named in `finite`
- * were found all finite as they were hashed.
+ * The object of checked, 8-aligned file bytes; `digest` is the hash of every
+ * byte after the prefix (null: trusted, not compared); the arrays named in
+ * `finite` were found all finite as they were hashed.
  */
-function decode(bytes: Uint8Array, headerLength: number, hash: Xxh32 | null, finite: ReadonlySet<string>, options: LoadOptions): KnnIndex | Estimator {
-  if (hash) {
+function decode(bytes: Uint8Array, headerLength: number, digest: number | null, finite: ReadonlySet<string>, options: LoadOptions): KnnIndex | Estimator {
+  if (digest !== null) {
     const stored = new DataView(bytes.buffer, bytes.byteOffset, PREFIX).getUint32(24, true);
-    const actual = hash.digest();
+    const actual = digest;
     if (stored !== actual) fail(`checksum mismatch (stored ${hex(stored)}, computed ${hex(actual)}): the file is damaged`);
   }
   const header = readHeader(bytes.subarray(PREFIX, PREFIX + headerLength));

@@ -13,6 +13,7 @@ import {
   NearestNeighbors,
   PrefilterIndex,
   matrixView,
+  setWasmKernelEnabled,
 } from "@knnkit/core";
 import { deserialize, load, matrixFromIPC, matrixToIPC, save, serialize, sharesBuffer, tableToMatrix } from "../src/index.js";
 
@@ -78,12 +79,20 @@ describe("persistence", () => {
     }
   });
 
-  it("a loaded tree's arrays are views of the file bytes (no rebuild)", () => {
+  it("a loaded tree's arrays are views of one copy of the file bytes, in the kernels' memory (no rebuild); without WebAssembly, of the bytes themselves", () => {
     const bytes = serialize(KDTree.build(random(300, 2, 9, true)));
     const back = deserialize(bytes) as KDTree;
     expect(back.arrays.data).toBeInstanceOf(Float32Array);
-    expect(back.arrays.data.buffer).toBe(bytes.buffer);
-    expect(back.arrays.nodeBounds.buffer).toBe(bytes.buffer);
+    expect(back.arrays.data.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(back.arrays.nodeBounds.buffer).toBe(back.arrays.data.buffer);
+    setWasmKernelEnabled(false);
+    try {
+      const plain = deserialize(bytes) as KDTree;
+      expect(plain.arrays.data.buffer).toBe(bytes.buffer);
+      expect(plain.arrays.nodeBounds.buffer).toBe(bytes.buffer);
+    } finally {
+      setWasmKernelEnabled(true);
+    }
   });
 
   it("fitted estimators round-trip", () => {

@@ -16,6 +16,9 @@ import {
   matrixView,
   mulberry32,
   setWasmKernelEnabled,
+  workerPoolSize,
+  cpuCount,
+  BACKGROUND_HASH_BYTES,
   xxh32,
   type Matrix,
 } from "@knnkit/core";
@@ -350,18 +353,20 @@ it("a file of several read chunks loads equal, and damage in a later chunk is ca
 describe("the non-finite check in the checksum pass", () => {
   afterEach(() => setWasmKernelEnabled(true));
 
-  /** A saved brute-force index over several read chunks, its file bytes and where its rows start in them. */
-  function bigFile(float32: boolean): { index: KnnIndex; bytes: Uint8Array; dataStart: number } {
-    const index = BruteForce.build(random(float32 ? 300_000 : 150_000, 4, 8, float32));
+  /** A saved brute-force index of `mb` MB (several read chunks), its file bytes and where its rows start in them. */
+  function bigFile(float32: boolean, mb = 4.8): { index: KnnIndex; bytes: Uint8Array; dataStart: number } {
+    const index = BruteForce.build(random((mb * 1e6) / (float32 ? 16 : 32), 4, 8, float32));
     const bytes = serialize(index);
     const { header } = decode(bytes);
     expect((header.arrays as { name: string }[])[0].name).toBe("index.data");
     return { index, bytes, dataStart: bytes.length - index.rows * index.cols * (float32 ? 4 : 8) };
   }
 
-  for (const float32 of [true, false]) {
-    it(`${float32 ? "float32" : "float64"} rows: NaN or an infinity next to every read-chunk boundary, first and last, is refused by name`, () => {
-      const { bytes, dataStart } = bigFile(float32);
+  // 4.8 MB files are hashed by the reading thread, 19.2 MB ones on a pool thread (BACKGROUND_HASH_BYTES)
+  for (const [float32, mb] of [[true, 4.8], [false, 4.8], [true, 19.2], [false, 19.2]] as const) {
+    it(`${float32 ? "float32" : "float64"} rows, ${mb} MB: NaN or an infinity next to every read-chunk boundary, first and last, is refused by name`, () => {
+      const { bytes, dataStart } = bigFile(float32, mb);
+      expect(bytes.length >= BACKGROUND_HASH_BYTES).toBe(mb > 10);
       const width = float32 ? 4 : 8;
       const n = (bytes.length - dataStart) / width;
       // the values around each chunk boundary of the loader's reads (chunks start at the payload)
@@ -384,11 +389,12 @@ describe("the non-finite check in the checksum pass", () => {
         refused(damaged, message);
       });
       rmSync(dir, { recursive: true });
+      if (mb > 10 && cpuCount() > 1) expect(workerPoolSize()).toBeGreaterThan(0);
     });
   }
 
   it("loads into the kernels' WebAssembly memory (no copy at the first query), and without WebAssembly loads equal and refuses the same", () => {
-    const { index, bytes, dataStart } = bigFile(true);
+    const { index, bytes, dataStart } = bigFile(true, 19.2);
     const q = random(5, 4, 9, true);
     const loaded = deserialize(bytes) as KnnIndex;
     expect(loaded.state().arrays.data.buffer).toBeInstanceOf(SharedArrayBuffer);
