@@ -433,3 +433,4 @@ export function xxhStripes(p: usize, n: usize, width: i32): i32 {
   xxh4 = v4;
   return v128.any_true(bad) ? 1 : 0;
 }
+export { buildTree } from "./tree-build";

@@ -20,7 +20,31 @@ function compile(name, features, shared) {
     ["assembly/kernel.ts", "-o", out, "-O3", "--noAssert", "--runtime", "stub", "--enable", features, ...memory],
     { cwd: root, stdio: "inherit" },
   );
-  return readFileSync(out).toString("base64");
+  const bytes = readFileSync(out);
+  if (hasDataSection(bytes)) throw new Error(`${name}.wasm has a data section: it would be written over the rows in the memory it imports`);
+  return bytes.toString("base64");
+}
+
+/** Whether the module has a data section (id 11), e.g. tables of AssemblyScript's Math.pow, Math.exp, Math.log. */
+function hasDataSection(bytes) {
+  const leb = (at) => {
+    let value = 0;
+    let shift = 0;
+    for (;;) {
+      const b = bytes[at.i++];
+      value += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+      if (b < 0x80) return value;
+    }
+  };
+  const at = { i: 8 };
+  while (at.i < bytes.length) {
+    const id = bytes[at.i++];
+    const size = leb(at);
+    if (id === 11) return true;
+    at.i += size;
+  }
+  return false;
 }
 
 const modules = {

@@ -84,6 +84,21 @@ export function wasmKernelModule(shared = false): object | null {
   return (relaxedSimd() ? moduleFor(true, shared) : null) ?? moduleFor(false, shared);
 }
 
+/**
+ * An instance of the kernel module on a fresh memory of its own of at least
+ * `bytes` (scratch for one call, e.g. a tree build), or null where WebAssembly
+ * SIMD is unavailable or turned off, or the memory could not be allocated.
+ */
+export function scratchInstance(bytes: number): { memory: WasmMemory; exports: Record<string, unknown> } | null {
+  if (wasmKernelModule(false) === null || bytes > MAX_PAGES * PAGE) return null;
+  try {
+    const memory = new (wasm as WasmApi).Memory({ initial: Math.max(1, Math.ceil(bytes / PAGE)), maximum: MAX_PAGES });
+    return { memory, exports: instantiate(memory, false) };
+  } catch {
+    return null;
+  }
+}
+
 /** Memories holding rows, by the buffer the rows' array was made on (per thread). */
 const rowMemories = new WeakMap<ArrayBufferLike, WasmMemory>();
 
