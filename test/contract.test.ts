@@ -282,11 +282,13 @@ class BridgeProcess {
 
 const PYODIDE_RUNNER = `
 import array, json
+from knnkit._backend.pyodide import PyodideBackend
 
 def _value(c):
     return float(c) if isinstance(c, str) else c
 
 def run_table(table_json, transport):
+    backend = PyodideBackend(transport)  # the package's own route: X alone by address, other inputs as buffers
     saved = {}
     answers = []
     for at, step in enumerate(json.loads(table_json)):
@@ -297,11 +299,11 @@ def run_table(table_json, transport):
                 if "shape" in value:
                     fields["X_shape"] = value["shape"]
                 if "data" in value:
-                    inputs["X"] = memoryview(array.array("d", [_value(c) for c in value["data"]]))
+                    inputs["X_data"] = memoryview(array.array("d", [_value(c) for c in value["data"]]))
                 for part in ("indices", "indptr"):
                     if part in value:
                         typed = "d" if part == "indices" and "indicesAs" in value else "i"
-                        inputs[part] = memoryview(array.array(typed, value[part]))
+                        inputs["X_" + part] = memoryview(array.array(typed, value[part]))
             elif name == "X":
                 flat = array.array("d", [_value(c) for row in value for c in row])
                 inputs["X"] = memoryview(flat).cast("B").cast("d", [len(value), len(value[0])])
@@ -311,14 +313,13 @@ def run_table(table_json, transport):
                 ref, _, cut = value[1:].partition(":")
                 data = saved[int(ref)]
                 inputs["bytes"] = memoryview(data[: len(data) // 2] if cut == "half" else data)
-        parts = transport.call(step["op"], json.dumps(fields), inputs.get("X"), inputs.get("y"), inputs.get("bytes"), inputs.get("indices"), inputs.get("indptr")).to_py(depth=1)
-        head = json.loads(parts[0])
+        head, views = backend.send(step["op"], inputs, fields)
         if not head["ok"]:
             answers.append({"ok": False, "code": head["error"]["code"], "message": head["error"]["message"]})
             continue
         arrays = {}
-        for (name, _shape), part in zip(head["arrays"], parts[1:]):
-            values = part.to_py().tolist()
+        for name, view in views.items():
+            values = view.cast("B").cast(view.format).tolist() if view.ndim > 1 else view.tolist()
             arrays[name] = values
             if name == "bytes":
                 saved[at] = bytes(values)

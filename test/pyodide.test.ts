@@ -91,17 +91,32 @@ json.dumps({"platform": sys.platform, "backend": get_backend().name, "sklearn": 
     expect(results.case_bad_input).toEqual({ ok: true });
   });
 
-  it("the engine reads query rows from WebAssembly memory without a copy", () => {
-    host.transport.lastQueryWasView = false;
+  it("the engine reads query rows from WebAssembly memory without a copy, by address or as a read-only buffer", () => {
     host.pyodide.runPython(`
 import array, knnkit
 X = memoryview(array.array("d", [0, 0, 1, 1, 2, 2, 3, 3])).cast("B").cast("d", [4, 2])
 tree = knnkit.KDTree(X)
-Q = memoryview(array.array("d", [0.9, 0.9])).cast("B").cast("d", [1, 2])
-dist, ind = tree.query(Q, k=2)
-assert ind.tolist() == [[1, 0]], ind.tolist()
+Q = memoryview(array.array("d", [0.9, 0.9, 2.2, 2.0])).cast("B").cast("d", [2, 2])
+readonly = memoryview(bytes(Q.cast("B"))).cast("d", [2, 2])
+from knnkit._backend.pyodide import _place
+assert _place(Q) is not None and _place(readonly) is None  # ctypes takes writable buffers only: a buffer proxy
 `);
-    expect(host.transport.lastQueryWasView).toBe(true);
+    for (const q of ["Q", "readonly"]) {
+      host.transport.lastQueryWasView = false;
+      const answer = host.pyodide.runPython(`dist, ind = tree.query(${q}, k=2); [ind.tolist(), dist.tolist()]`) as { toJs(): unknown };
+      const near = (v: number) => expect.closeTo(v, 12);
+      expect(answer.toJs()).toEqual([
+        [
+          [1, 0],
+          [2, 3],
+        ],
+        [
+          [near(Math.hypot(0.1, 0.1)), near(Math.hypot(0.9, 0.9))],
+          [near(Math.hypot(0.2, 0)), near(Math.hypot(0.8, 1))],
+        ],
+      ]);
+      expect(host.transport.lastQueryWasView).toBe(true);
+    }
   });
 
   it("pickling round-trips through the persistence format inside Pyodide", () => {

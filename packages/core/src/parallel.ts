@@ -35,10 +35,15 @@ const fs = builtin<typeof import("node:fs")>("node:fs");
 /** Whether this runtime can run parallel queries (Node with worker_threads and shared memory). */
 export const parallelAvailable = threads !== null && hasSharedMemory && threads.isMainThread;
 
-/** Number of hardware threads (a browser's navigator.hardwareConcurrency; 1 where unknown). */
+let cores: number | undefined;
+
+/**
+ * Number of hardware threads (a browser's navigator.hardwareConcurrency; 1 where unknown), asked
+ * once: every query caps its threads by it, and Node's answer is a system call (microseconds).
+ */
 export function cpuCount(): number {
-  if (os) return os.availableParallelism?.() ?? os.cpus().length;
-  return (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
+  cores ??= os ? (os.availableParallelism?.() ?? os.cpus().length) : ((globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1);
+  return cores;
 }
 
 /** Work (distance evaluations x features) above which "auto" uses every core. */

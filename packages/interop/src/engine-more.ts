@@ -164,18 +164,21 @@ function numeric(cols: Labels[]): Float64Array[] {
   });
 }
 
+/** Each kind's class, made once (every operation asks kindOfMore of its object). */
+const MORE_CLASSES = [
+  ["RadiusNeighborsClassifier", RadiusNeighborsClassifier],
+  ["RadiusNeighborsRegressor", RadiusNeighborsRegressor],
+  ["KNeighborsMultiOutputClassifier", KNeighborsMultiOutputClassifier],
+  ["KNeighborsMultiOutputRegressor", KNeighborsMultiOutputRegressor],
+  ["KNeighborsTransformer", KNeighborsTransformer],
+  ["RadiusNeighborsTransformer", RadiusNeighborsTransformer],
+  ["LocalOutlierFactor", LocalOutlierFactor],
+  ["NearestCentroid", NearestCentroid],
+  ["KNNImputer", KNNImputer],
+] as const;
+
 export function kindOfMore(obj: object): MoreKind | null {
-  for (const [kind, C] of [
-    ["RadiusNeighborsClassifier", RadiusNeighborsClassifier],
-    ["RadiusNeighborsRegressor", RadiusNeighborsRegressor],
-    ["KNeighborsMultiOutputClassifier", KNeighborsMultiOutputClassifier],
-    ["KNeighborsMultiOutputRegressor", KNeighborsMultiOutputRegressor],
-    ["KNeighborsTransformer", KNeighborsTransformer],
-    ["RadiusNeighborsTransformer", RadiusNeighborsTransformer],
-    ["LocalOutlierFactor", LocalOutlierFactor],
-    ["NearestCentroid", NearestCentroid],
-    ["KNNImputer", KNNImputer],
-  ] as const) {
+  for (const [kind, C] of MORE_CLASSES) {
     if (obj instanceof C) return kind;
   }
   return null;

@@ -31,6 +31,6 @@ export {
   type Operation,
 } from "./engine.js";
 export { answer as bridgeAnswer } from "./bridge.js";
-export { PyodideTransport, createTransport, type PyodideAnswer } from "./pyodide-transport.js";
+export { PyodideTransport, createTransport } from "./pyodide-transport.js";
 export { loadKnnkitPyodide, type KnnkitPyodide, type PyodideLike, type PyodideHostOptions } from "./pyodide-host.js";
 export { autoReason, comparisonTableFigure, describe as describeFitted, display, recallSpeedFigure, toHTML, toText, type ComparisonRow, type FitFacts, type PlotlyFigure } from "./notebook.js";

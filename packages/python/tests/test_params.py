@@ -102,3 +102,18 @@ def test_a_damaged_pickle_is_refused_clearly(rng):
     with pytest.raises(ValueError, match="checksum|damaged|corrupt"):
         state.predict(X[:3])
     assert_array_equal(pickle.loads(blob).predict(X), clf.predict(X))
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{}, {"handle": 3, "k": 1}, {"sort": True, "count_only": False, "handle": None}, {"k": np.int64(4)}, {"radius": 0.5},
+     {"radius": np.inf, "h": np.nan}, {"kind": 'say "hi"\\', "params": {"p": 3, "w": np.ones(2)}}, {"r": [0.1, np.inf]}],
+)
+def test_pyodide_fields_json_says_what_encode_fields_says(fields):
+    # the Pyodide backend writes flat integer/boolean/None fields without the json module; every field must read back the same
+    import json
+
+    from knnkit._backend import encode_fields
+    from knnkit._backend.pyodide import fields_json
+
+    assert json.loads(fields_json(fields)) == encode_fields(fields)
