@@ -5,8 +5,10 @@
  * Queries/s from CPU time (process.cpuUsage: the host is shared), median of 7 interleaved rounds in
  * one process; build CPU time of one build (the first built warms the JIT: the principal key is built first); "scan" is the share of rows whose key gap is within the query's k-th distance (counted).
  *   node --import tsx src/bench-prefilter-exact.ts [W3,P1,W5,sheet8,sheet32]
+ * With --budget: budget mode's recall@10 and certified fraction per window size and sort key on W3, P1 and W5
+ * (prefilterTradeoff: 300 held-out training rows, seed 1; counted, not timed).
  */
-import { BruteForce, KDTree, PrefilterIndex, mulberry32, type KnnIndex, type Matrix } from "@knnkit/core";
+import { BruteForce, KDTree, PrefilterIndex, mulberry32, prefilterTradeoff, type KnnIndex, type Matrix } from "@knnkit/core";
 import { workload } from "./datasets.js";
 import { makeP1 } from "./prefilter-datasets.js";
 
@@ -54,6 +56,22 @@ function scanShare(index: PrefilterIndex, Q: Matrix, kth: Float64Array): number 
     for (const key of arrays.primaryValues) if (Math.abs(key - v) <= kth[i * k + k - 1]) n++;
   }
   return n / (Q.rows * index.rows);
+}
+
+if (process.argv.includes("--budget")) {
+  const fractions = [0.01, 0.05, 0.1, 0.2, 0.5];
+  console.log(`| dataset | key | ${fractions.map((f) => `${f * 100}%: recall / certified`).join(" | ")} |`);
+  console.log(`| --- | --- | ${fractions.map(() => "---:").join(" | ")} |`);
+  for (const name of ["W3", "P1", "W5"]) {
+    const { X, Q, y } = dataset(name);
+    const all: Matrix = { data: Float64Array.from([...X.data, ...Q.data]), rows: X.rows + Q.rows, cols: X.cols };
+    for (const sortKey of ["feature", "principal"] as const) {
+      // P1's target covers the training rows only: its tuning split stays inside them
+      const r = prefilterTradeoff(y ? X : all, y, { k, seed: 1, holdout: 300, repeats: 1, fractions, halvingStages: [0], sortKey });
+      console.log(`| ${name} | ${sortKey} | ${r.points.map((p) => `${p.recall.toFixed(3)} / ${p.certified.toFixed(3)}`).join(" | ")} |`);
+    }
+  }
+  process.exit(0);
 }
 
 console.log("| data | brute q/s | KD-tree q/s | exact, principal key q/s (× brute) | exact, feature key q/s (× brute) | scan principal / feature | build CPU ms brute / principal / feature |");

@@ -1,10 +1,10 @@
 /**
  * The prefilter: approximate k-NN in two stages.
- *   1. Rank the features by how predictive they are of the target (scoring.ts).
- *      Rows are kept sorted by the best feature (the primary projection); a
- *      query binary-searches its value there and takes a window of m rows,
- *      grown on whichever side is nearer. Each halving stage then keeps the
- *      half of the candidates nearer on the next ranked feature.
+ *   1. Rows are kept sorted by a key: the first principal direction (numeric
+ *      columns, projection.ts) or the best feature by how predictive it is of
+ *      the target (scoring.ts); a query binary-searches its key there and takes
+ *      a window of m rows, grown on whichever side is nearer. Each halving stage
+ *      then keeps the half of the candidates nearer on the next ranked feature.
  *   2. Exact k-NN (same metric, heap and tie rule as the exact indexes) over
  *      the survivors. With m = N and no halving it returns brute force's answer.
  * Arrays:
@@ -66,8 +66,8 @@ export interface PrefilterOptions extends MetricOptions, PrefilterSettings {
   /**
    * What rows are sorted by: "feature" (the first filter feature) or "principal" (the first
    * principal direction, numeric columns only; the first filter feature where its keys spread
-   * no wider, see projection.ts). Default "auto": "principal" in mode "exact" without `features`,
-   * else "feature" (the measurement behind it is in BENCHMARKS.md, issue 18).
+   * no wider, see projection.ts). Default "auto": "principal" with numeric columns and no
+   * `features`, else "feature" (the measurement behind it is in BENCHMARKS.md, issue 18).
    */
   sortKey?: "auto" | "feature" | "principal";
   /** Use these columns, in this order, instead of the ranking. */
@@ -238,7 +238,7 @@ export class PrefilterIndex extends KnnIndex {
     if (sortKey === "principal" && categorical.length > 0) {
       throw new KnnInputError(`sortKey "principal" needs numeric columns only (columns ${categorical.join(", ")} are categorical)`);
     }
-    const principal = sortKey === "principal" || (sortKey === "auto" && settings.mode === "exact" && options.features === undefined && categorical.length === 0);
+    const principal = sortKey === "principal" || (sortKey === "auto" && options.features === undefined && categorical.length === 0);
     const direction = principal ? principalDirection(m, metric.p) : null;
     const core = buildCore(m, filterFeatures, direction, categorical, options.categoricalWeight ?? 1, scores);
     return new PrefilterIndex(core, m.cols, metric, settings, options.workers);
@@ -391,8 +391,10 @@ export class PrefilterIndex extends KnnIndex {
     for (let i = 0; i < count; i++) pos[i] = start + i;
     const { data } = this.core;
     const d = this.cols;
+    // with a direction key the stages start at the top-ranked feature, else at the next one
+    const skip = this.core.direction === null ? 0 : 1;
     for (let s = 1; s <= this.halvingStages; s++) {
-      const f = this.core.filterFeatures[s];
+      const f = this.core.filterFeatures[s - skip];
       const cat = this.core.categorical.includes(f);
       const v = q[qo + f];
       for (let i = 0; i < count; i++) {

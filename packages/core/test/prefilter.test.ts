@@ -208,7 +208,8 @@ describe("PrefilterIndex", () => {
     expect(rowsToScan("principal")).toBeLessThan(rowsToScan("feature") / 2);
     expect(PrefilterIndex.build(X, { mode: "exact" }).state().arrays.direction).toBeDefined();
     expect(PrefilterIndex.build(X, { mode: "exact", features: [3] }).state().arrays.direction).toBeUndefined();
-    expect(PrefilterIndex.build(X, {}).state().arrays.direction).toBeUndefined();
+    expect(PrefilterIndex.build(X, {}).state().arrays.direction).toBeDefined();
+    expect(PrefilterIndex.build(X, { sortKey: "feature" }).state().arrays.direction).toBeUndefined();
     expect(() => PrefilterIndex.build(makeData("grid", 50, 3, 1), { sortKey: "principal", categoricalFeatures: [1] })).toThrow(/sortKey "principal" needs numeric columns only/);
     expect(() => PrefilterIndex.build(X, { sortKey: "pca" as never })).toThrow(/sortKey must be "auto", "feature" or "principal"/);
     // constant rows: no direction, the feature key

@@ -186,7 +186,7 @@ describe("index state", () => {
     fractional[1] = 0.5;
     refused(edit(cat, {}, { data: fractional }), /categorical feature 1 must hold integer codes/);
 
-    const pre = PrefilterIndex.build(X, { candidates: 30, halvingStages: 1, nFilterFeatures: 2 }).state();
+    const pre = PrefilterIndex.build(X, { candidates: 30, halvingStages: 1, nFilterFeatures: 2, sortKey: "feature" }).state();
     refused(edit(pre, { m: 301 }), /m must be an integer in \[1, 300\]/);
     refused(edit(pre, { halving: 2 }), /halving must be an integer in \[0, 1\]/);
     refused(edit(pre, { filterFeatures: [] }), /filterFeatures must name at least one column/);
