@@ -245,42 +245,52 @@ export class SparseBruteForce extends KnnIndex {
     return s;
   }
 
-  /** Cosine distance of every row from the postings (exact; 1 when either vector has length zero). */
-  private cosine(qn: number, row: number): number {
-    const denom = Math.sqrt(qn) * (this.length as Float64Array)[row];
+  /** Cosine distance of a row from the postings, given the query's length (exact; 1 when either vector has length zero). */
+  private cosine(qLength: number, row: number): number {
+    const denom = qLength * (this.length as Float64Array)[row];
     return denom === 0 ? 1 : Math.min(2, Math.max(0, 1 - this.acc[row] / denom));
-  }
-
-  /** The norm estimate of a row's reduced distance (euclidean, manhattan). */
-  private estimate(qn: number, row: number): number {
-    return this.metric.kind === MetricKind.Manhattan ? qn + this.norm[row] - this.acc[row] : qn + this.norm[row] - 2 * this.acc[row];
   }
 
   private knnRows(src: QuerySource, k: number, from: number, to: number, outIdx: Int32Array, outDist: Float64Array): void {
     const heap = new NeighborHeap(k);
     const upper = new NeighborHeap(k);
-    const { rows, norm, bound, metric } = this;
+    const { rows, norm, bound, metric, acc } = this;
     const cosine = metric.kind === MetricKind.Cosine;
+    const overlapScale = metric.kind === MetricKind.Manhattan ? 1 : 2;
+    const cand = new Int32Array(rows);
+    const candLo = new Float64Array(rows);
     for (let qi = from; qi < to; qi++) {
       this.loadQuery(src, qi);
       const qn = this.overlap();
       heap.reset();
       if (cosine) {
+        const qLength = Math.sqrt(qn);
         for (let row = 0; row < rows; row++) {
-          const r = this.cosine(qn, row);
+          // a row sharing no column with the query is at distance 1 (as the dense loop computes it)
+          const r = acc[row] === 0 ? 1 : this.cosine(qLength, row);
           if (r <= heap.dist[0]) heap.push(r, row);
         }
       } else {
-        // the k-th smallest upper bound: no row beyond it (less its error) can be among the k nearest
+        // one pass: the k smallest upper bounds, and as candidates every row whose lower bound was within
+        // the k-th upper bound when it was seen (that bound only shrinks, so every row that can be among
+        // the k nearest is a candidate); then the exact distance of the candidates still within it
         upper.reset();
+        let n = 0;
         for (let row = 0; row < rows; row++) {
-          const e = bound * (qn + norm[row]);
-          const hi = this.estimate(qn, row) + e;
+          const s = qn + norm[row];
+          const est = s - overlapScale * acc[row];
+          const e = bound * s;
+          const lo = est - e;
+          if (lo > upper.dist[0]) continue;
+          cand[n] = row;
+          candLo[n++] = lo;
+          const hi = est + e;
           if (hi <= upper.dist[0]) upper.push(hi, row);
         }
         const limit = upper.dist[0];
-        for (let row = 0; row < rows; row++) {
-          if (this.estimate(qn, row) - bound * (qn + norm[row]) > limit) continue;
+        for (let t = 0; t < n; t++) {
+          if (candLo[t] > limit) continue;
+          const row = cand[t];
           const r = this.exact(row);
           if (r <= heap.dist[0]) heap.push(r, row);
         }
@@ -295,17 +305,20 @@ export class SparseBruteForce extends KnnIndex {
   }
 
   private radiusRows(src: QuerySource, rr: number, from: number, to: number, out: RaggedBuilder, countOnly: boolean): void {
-    const { rows, norm, bound, metric } = this;
+    const { rows, norm, bound, metric, acc } = this;
     const cosine = metric.kind === MetricKind.Cosine;
+    const overlapScale = metric.kind === MetricKind.Manhattan ? 1 : 2;
     let count = 0;
     for (let qi = from; qi < to; qi++) {
       this.loadQuery(src, qi);
       const qn = this.overlap();
+      const qLength = Math.sqrt(qn);
       for (let row = 0; row < rows; row++) {
         let r: number;
-        if (cosine) r = this.cosine(qn, row);
+        if (cosine) r = this.cosine(qLength, row);
         else {
-          if (this.estimate(qn, row) - bound * (qn + norm[row]) > rr) continue;
+          const s = qn + norm[row];
+          if (s - overlapScale * acc[row] - bound * s > rr) continue;
           r = this.exact(row);
         }
         if (r <= rr) {
