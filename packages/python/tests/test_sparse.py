@@ -1,5 +1,6 @@
 """scipy.sparse input: knnkit's estimators against scikit-learn's on the same sparse data, and the refusals."""
 
+import pickle
 import warnings
 
 import numpy as np
@@ -194,3 +195,11 @@ def test_unsorted_and_duplicate_entries_are_canonicalised(data):
     )
     dup.has_canonical_format = False
     assert_same_neighbors(knnkit.NearestNeighbors().fit(dup), skn.NearestNeighbors().fit(X), Q, 4)
+
+
+def test_pickle_refits_from_the_sparse_rows(data):
+    X, Q, y = data
+    for est in (knnkit.NearestNeighbors(n_neighbors=4).fit(X), knnkit.KNeighborsClassifier(metric="cosine").fit(X, y)):
+        back = pickle.loads(pickle.dumps(est))
+        for a, b in zip(back.kneighbors(Q), est.kneighbors(Q)):
+            assert_array_equal(a, b)

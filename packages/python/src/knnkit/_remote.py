@@ -1,7 +1,8 @@
 """A fitted engine object owned by a Python object: its handle, and how to rebuild it.
 
 If the engine restarted since the fit (a new generation), the object is rebuilt
-from its recipe: the fit inputs, or saved bytes after unpickling.
+from its recipe: the fit inputs, or saved bytes after unpickling (the fit inputs
+themselves for sparse ones, which the engine does not save).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import time
 import weakref
 
+from ._arrays import is_sparse
 from ._backend import get_backend
 
 
@@ -61,6 +63,9 @@ class Remote:
 
     def __getstate__(self):
         state = dict(self.__dict__)
+        if self.saved is None and is_sparse(self.X):
+            # the engine does not save an index over sparse rows: keep the fit inputs, refitted when next used
+            return {**state, "handle": None, "generation": None}
         if self.saved is None:
             _, arrays = self.call("save")
             state["saved"] = bytes(arrays["bytes"])
