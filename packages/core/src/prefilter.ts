@@ -131,11 +131,10 @@ const GAP_SLACK = 1 + 1e-9;
 const RUN_FIRST = 64;
 const RUN_MAX = 4096;
 /**
- * Where a block's rows spanned at least this share of all rows, the next block takes every row in
- * two runs (fewer kernel calls; brute force's work); every PROBE_EVERY-th block grows runs again.
+ * Where a block needed at least this share of all rows (its queries' reach at the end), the next
+ * block takes every row in two runs (fewer kernel calls; brute force's work).
  */
 const SCAN_ALL_SHARE = 0.9;
-const PROBE_EVERY = 8;
 
 interface Settings {
   m: number;
@@ -574,8 +573,8 @@ export class PrefilterIndex extends KnnIndex {
       }
       search.begin(q, rows, nq);
       let run = Math.max(2 * kk, RUN_FIRST);
-      if (scanAll && (b >> 2) % PROBE_EVERY !== 0) {
-        // the last block reached nearly every row: take them all in two runs, the queries' side first
+      if (scanAll) {
+        // the last block needed nearly every row: take them all in two runs, the queries' side first
         lo.fill(L);
         hi.fill(n);
         search.extend(lo, hi, null);
@@ -627,8 +626,16 @@ export class PrefilterIndex extends KnnIndex {
           R = end;
         }
       }
+      // the rows this block needed (its reach at the end), whichever way they were taken
+      let lowest = Infinity;
+      let highest = -Infinity;
+      for (let t = 0; t < nq; t++) {
+        const reach = this.reach(Math.sqrt(search.bound(t)), q, rows[t] * d);
+        lowest = Math.min(lowest, v[t] - reach);
+        highest = Math.max(highest, v[t] + reach);
+      }
+      scanAll = firstPosition(vals, (x) => x > highest) - firstPosition(vals, (x) => x >= lowest) >= SCAN_ALL_SHARE * n;
       search.finish(idx, dist, slots);
-      scanAll = R - L >= SCAN_ALL_SHARE * n;
       for (let t = 0; t < nq; t++) {
         const qi = rows[t];
         // a tie at the k-th (or, never expected, fewer than k rows held)
