@@ -8,7 +8,7 @@ import { SparseBruteForce } from "./sparse-brute.js";
 import { MetricKind, kdTreeAllows, resolveMetric, type Metric, type MetricOptions } from "./metrics.js";
 import type { KnnResult, RadiusResult } from "./results.js";
 import { r2Score } from "./evaluation.js";
-import { PrefilterIndex, type Label, type PrefilterMode } from "./prefilter.js";
+import { PrefilterIndex, type Label, type PrefilterMode, type PrefilterOptions } from "./prefilter.js";
 import type { ScoringMethod } from "./scoring.js";
 import { tunePrefilter, type TuneResult } from "./tuner.js";
 import { checkIndexState, indexFromState, type RestoreOptions } from "./index-state.js";
@@ -42,9 +42,11 @@ export interface NeighborsOptions extends MetricOptions {
   targetRecall?: number;
   /** The prefilter's mode (PrefilterSettings.mode): "budget" (default) or "exact". */
   prefilterMode?: PrefilterMode;
+  /** The prefilter's sort key (PrefilterOptions.sortKey): "auto" (default), "feature" or "principal". */
+  prefilterSortKey?: PrefilterOptions["sortKey"];
 }
 
-const PREFILTER_KNOBS = ["candidates", "nFilterFeatures", "halvingStages", "scoring", "features", "targetRecall", "prefilterMode"] as const;
+const PREFILTER_KNOBS = ["candidates", "nFilterFeatures", "halvingStages", "scoring", "features", "targetRecall", "prefilterMode", "prefilterSortKey"] as const;
 
 /**
  * The `auto` rule (scikit-learn's): brute force when the metric is cosine, when
@@ -151,8 +153,8 @@ abstract class NeighborsBase {
     let index: KnnIndex;
     if (isCsr(m)) index = SparseBruteForce.build(m, opts);
     else if (algorithm === "prefilter") {
-      const { targetRecall, prefilterMode, ...knobs } = extra;
-      const base = { ...opts, ...knobs, y, task, mode: prefilterMode };
+      const { targetRecall, prefilterMode, prefilterSortKey, ...knobs } = extra;
+      const base = { ...opts, ...knobs, y, task, mode: prefilterMode, sortKey: prefilterSortKey };
       if (targetRecall !== undefined && prefilterMode === "exact") throw new KnnInputError('targetRecall tunes a budget; prefilterMode "exact" has none (recall is always 1)');
       if (targetRecall !== undefined) {
         tuning = tunePrefilter(m, y, { ...base, k: this.options.nNeighbors, targetRecall, halvingStages: undefined });

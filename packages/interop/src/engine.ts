@@ -152,6 +152,7 @@ const ESTIMATOR_PARAMS: Record<string, string> = {
   scoring: "scoring",
   target_recall: "targetRecall",
   prefilter_mode: "prefilterMode",
+  prefilter_sort_key: "prefilterSortKey",
 };
 const TREE_PARAMS: Record<string, string> = { leaf_size: "leafSize", metric: "metric", metric_params: "" };
 /** metric_params keys the engine honours (any other is refused, never ignored); core checks each applies to the metric. */

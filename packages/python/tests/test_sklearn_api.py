@@ -73,9 +73,15 @@ def test_prefilter_from_python(rng):
         knnkit.KNeighborsClassifier(candidates=0.2).fit(X, y)
     for metric in ("euclidean", "manhattan", "chebyshev"):
         brute = knnkit.NearestNeighbors(n_neighbors=7, algorithm="brute", metric=metric).fit(X)
+        want_dist, want_ind = brute.kneighbors(Q)
+        for key in ("feature", "principal"):
+            by_key = knnkit.NearestNeighbors(n_neighbors=7, algorithm="prefilter", prefilter_mode="exact", metric=metric,
+                                             prefilter_sort_key=key).fit(X)
+            dist, ind = by_key.kneighbors(Q)
+            assert_array_equal(ind, want_ind)
+            assert_array_equal(dist, want_dist)
         exact_mode = knnkit.NearestNeighbors(n_neighbors=7, algorithm="prefilter", prefilter_mode="exact", metric=metric).fit(X)
         dist, ind = exact_mode.kneighbors(Q)
-        want_dist, want_ind = brute.kneighbors(Q)
         assert_array_equal(ind, want_ind)
         assert_array_equal(dist, want_dist)
         assert exact_mode.kneighbors(Q, return_certified=True)[2].all()
@@ -87,5 +93,7 @@ def test_prefilter_from_python(rng):
     assert full.kneighbors(Q, return_distance=False, return_certified=True)[1].all()
     with pytest.raises(ValueError, match="return_certified"):
         exact.kneighbors(Q, return_certified=True)
+    with pytest.raises(ValueError, match='sortKey must be "auto", "feature" or "principal"'):
+        knnkit.NearestNeighbors(algorithm="prefilter", prefilter_sort_key="pca").fit(X)
     with pytest.raises(ValueError, match='prefilterMode|prefilter_mode|mode "exact"'):
         knnkit.KNeighborsClassifier(algorithm="prefilter", prefilter_mode="exact", target_recall=0.9).fit(X, y)

@@ -116,7 +116,7 @@ class NearestNeighbors(_Neighbors):
 
     def __init__(self, *, n_neighbors=5, radius=1.0, algorithm="auto", leaf_size=30, metric="minkowski", p=2,
                  metric_params=None, n_jobs=None, candidates=None, n_filter_features=None, halving_stages=None,
-                 scoring=None, target_recall=None, prefilter_mode=None):
+                 scoring=None, target_recall=None, prefilter_mode=None, prefilter_sort_key=None):
         self.n_neighbors = n_neighbors
         self.radius = radius
         self.algorithm = algorithm
@@ -131,6 +131,7 @@ class NearestNeighbors(_Neighbors):
         self.scoring = scoring
         self.target_recall = target_recall
         self.prefilter_mode = prefilter_mode
+        self.prefilter_sort_key = prefilter_sort_key
 
     def fit(self, X, y=None):
         X, _ = fit_input(self, X, supervised=False)
@@ -140,7 +141,7 @@ class NearestNeighbors(_Neighbors):
 class _Weighted(_Neighbors):
     def __init__(self, n_neighbors=5, *, weights="uniform", algorithm="auto", leaf_size=30, p=2, metric="minkowski",
                  metric_params=None, n_jobs=None, candidates=None, n_filter_features=None, halving_stages=None,
-                 scoring=None, target_recall=None, prefilter_mode=None):
+                 scoring=None, target_recall=None, prefilter_mode=None, prefilter_sort_key=None):
         self.n_neighbors = n_neighbors
         self.weights = weights
         self.algorithm = algorithm
@@ -155,6 +156,7 @@ class _Weighted(_Neighbors):
         self.scoring = scoring
         self.target_recall = target_recall
         self.prefilter_mode = prefilter_mode
+        self.prefilter_sort_key = prefilter_sort_key
 
 
 class KNeighborsClassifier(ClassifierMixin, _Weighted):
