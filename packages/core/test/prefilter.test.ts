@@ -206,6 +206,11 @@ describe("PrefilterIndex", () => {
       return n;
     };
     expect(rowsToScan("principal")).toBeLessThan(rowsToScan("feature") / 2);
+    // on worker threads (the direction travels in the shared state) the answer is brute force's too
+    const brute = BruteForce.build(X).query(Q, 10, { workers: 1 });
+    const threaded = PrefilterIndex.build(X, { mode: "exact" }).query(Q, 10, { workers: 2 });
+    expect(Array.from(threaded.indices)).toEqual(Array.from(brute.indices));
+    expect(Array.from(threaded.distances)).toEqual(Array.from(brute.distances));
     expect(PrefilterIndex.build(X, { mode: "exact" }).state().arrays.direction).toBeDefined();
     expect(PrefilterIndex.build(X, { mode: "exact", features: [3] }).state().arrays.direction).toBeUndefined();
     expect(PrefilterIndex.build(X, {}).state().arrays.direction).toBeDefined();
