@@ -16,7 +16,7 @@
 // data section, written at instantiation over the rows in the imported memory
 // (scripts/build-wasm.mjs refuses such a module).
 //
-// Buffers (all in this memory): rows[n * d] (in: the rows; out: the rows in
+// Buffers (all in this memory): rows[n * d] (the rows), out[n * d] (the rows in
 // tree order), cols[n * d], posA, posB[n] i32, keys, sel[n] f64, measured[d]
 // i32 scratch; out: idx[n] i32 (tree position -> row number), nodeStart,
 // nodeEnd, splitDim[nNodes] i32 and boxes[nNodes * 2d] f64 (d lower bounds
@@ -149,16 +149,21 @@ function measure(col: usize, f32: i32, d: i32, pos: usize, start: i32, end: i32,
   return hi - lo;
 }
 
-// The rows in tree order: row i of out = row pos[i] of the columns, and idx[i] = pos[i].
-function gatherRows(cols: usize, f32: i32, n: i32, d: i32, pos: usize, out: usize, idx: usize): void {
-  for (let i = 0; i < n; i++) store<i32>(idx + (<usize>i << 2), i32At(pos, i));
-  for (let j = 0; j < d; j++) {
-    const col = <usize>j * n;
-    if (f32) {
-      for (let i = 0; i < n; i++) store<f32>(out + ((<usize>i * d + j) << 2), load<f32>(cols + ((col + i32At(pos, i)) << 2)));
-    } else {
-      for (let i = 0; i < n; i++) store<f64>(out + ((<usize>i * d + j) << 3), load<f64>(cols + ((col + i32At(pos, i)) << 3)));
+// The rows in tree order: row i of out = row pos[i] of rows, and idx[i] = pos[i].
+function gatherRows(rows: usize, rowBytes: usize, n: i32, pos: usize, out: usize, idx: usize): void {
+  for (let i = 0; i < n; i++) {
+    const p = i32At(pos, i);
+    store<i32>(idx + (<usize>i << 2), p);
+    // 16 bytes at a time (memory.copy is a call, slow for a few bytes), then what is left
+    const a = rows + <usize>p * rowBytes;
+    const b = out + <usize>i * rowBytes;
+    let o: usize = 0;
+    for (; o + 16 <= rowBytes; o += 16) v128.store(b + o, v128.load(a + o));
+    if (o + 8 <= rowBytes) {
+      store<i64>(b + o, load<i64>(a + o));
+      o += 8;
     }
+    if (o < rowBytes) store<i32>(b + o, load<i32>(a + o));
   }
 }
 
@@ -195,6 +200,7 @@ export function buildTree(
   nNodes: i32,
   rows: usize,
   cols: usize,
+  out: usize,
   idx: usize,
   posA: usize,
   posB: usize,
@@ -297,11 +303,24 @@ export function buildTree(
       next = t;
     }
   }
+  gatherRows(rows, <usize>d << shift, n, pos, out, idx);
   // exact boxes: a leaf's from its rows, an inner node's the union of its children's
   for (let node = firstLeaf; node < nNodes; node++) {
     store<i32>(splitDim + (<usize>node << 2), -1);
     const box = boxes + <usize>node * boxBytes;
-    for (let j = 0; j < d; j++) measure(cols + <usize>j * colBytes, f32, d, pos, i32At(nodeStart, node), i32At(nodeEnd, node), j, box);
+    const start = i32At(nodeStart, node);
+    const end = i32At(nodeEnd, node);
+    for (let j = 0; j < d; j++) {
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (let i = start; i < end; i++) {
+        const v = value(out, f32, <usize>i * d + j);
+        lo = min(lo, v);
+        hi = max(hi, v);
+      }
+      store<f64>(box + (<usize>j << 3), lo);
+      store<f64>(box + (<usize>(d + j) << 3), hi);
+    }
   }
   for (let node = firstLeaf - 1; node >= 0; node--) {
     const box = boxes + <usize>node * boxBytes;
@@ -314,5 +333,4 @@ export function buildTree(
       store<f64>(box + h, max(load<f64>(lb + h), load<f64>(rb + h)));
     }
   }
-  gatherRows(cols, f32, n, d, pos, rows, idx);
 }

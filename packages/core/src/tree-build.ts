@@ -74,7 +74,8 @@ function buildWasm(X: FloatArray, n: number, d: number, nNodes: number, out: Bui
   const at = (bytes: number): number => Math.ceil(bytes / 8) * 8;
   const rowBytes = at(X.BYTES_PER_ELEMENT * n * d);
   const cols = rowBytes;
-  const idx = cols + rowBytes;
+  const sorted = cols + rowBytes; // the rows in tree order
+  const idx = sorted + rowBytes;
   const posA = idx + at(4 * n);
   const posB = posA + at(4 * n);
   const keys = posB + at(4 * n);
@@ -90,8 +91,8 @@ function buildWasm(X: FloatArray, n: number, d: number, nNodes: number, out: Bui
   const Rows = f32 ? Float32Array : Float64Array;
   new Rows(buf, 0, n * d).set(X);
   const build = scratch.exports.buildTree as (...args: number[]) => void;
-  build(n, d, f32 ? 1 : 0, nNodes, 0, cols, idx, posA, posB, keys, sel, measured, nodeStart, nodeEnd, splitDim, boxes);
-  out.rows.set(new Rows(buf, 0, n * d));
+  build(n, d, f32 ? 1 : 0, nNodes, 0, cols, sorted, idx, posA, posB, keys, sel, measured, nodeStart, nodeEnd, splitDim, boxes);
+  out.rows.set(new Rows(buf, sorted, n * d));
   out.idx.set(new Int32Array(buf, idx, n));
   out.nodeStart.set(new Int32Array(buf, nodeStart, nNodes));
   out.nodeEnd.set(new Int32Array(buf, nodeEnd, nNodes));
