@@ -610,7 +610,8 @@ export function checkEstimatorState(state: unknown, finite?: ReadonlySet<ArrayBu
   }
 }
 
-function checkClasses(classes: unknown, codes: unknown, rows: number): void {
+/** Sorted distinct labels of one type, and one code per training row within them. */
+export function checkClasses(classes: unknown, codes: unknown, rows: number): void {
   if (!Array.isArray(classes) || classes.length === 0) stateError("classes must be a non-empty array of labels");
   const numbers = typeof classes[0] === "number";
   for (let i = 0; i < classes.length; i++) {

@@ -14,7 +14,9 @@
 import { KnnInputError, NotFittedError, checkPositiveInteger, describeValue, sparseRefused } from "./errors.js";
 import { matrixFromRows, matrixView, type Matrix, type MatrixLike } from "./matrix.js";
 import { parallelAvailable, parallelRows, resolveWorkers } from "./parallel.js";
-import { allocShared } from "./shared.js";
+import type { RestoreOptions } from "./index-state.js";
+import { checkModelState, type KNNImputerState } from "./more-state.js";
+import { STATE_VERSION, allocShared } from "./shared.js";
 import { isCsr } from "./sparse.js";
 
 export interface KNNImputerOptions {
@@ -259,7 +261,28 @@ export class KNNImputer {
   }
 
   fit(X: MatrixLike): this {
-    const m = readMissing(X, this.options.missingValues, "X");
+    return this.install(readMissing(X, this.options.missingValues, "X"));
+  }
+
+  /** The state: the options and the training rows (missing as NaN), all a fit keeps; the rows are a copy. */
+  toState(): KNNImputerState {
+    const fit = this.fitted;
+    if (!fit) throw new NotFittedError("KNNImputer");
+    const data = new Float64Array(fit.rows * fit.cols);
+    for (let i = 0; i < data.length; i++) data[i] = fit.present[i] ? fit.filled[i] : NaN;
+    const { workers: _w, ...options } = this.options;
+    return { estimator: "KNNImputer", version: STATE_VERSION, ...options, rows: fit.rows, cols: fit.cols, data };
+  }
+
+  /** A fitted imputer from its state, checked first (see checkModelState). */
+  static fromState(state: KNNImputerState, restore: RestoreOptions = {}): KNNImputer {
+    if (!restore.trusted) checkModelState(state);
+    const { nNeighbors, weights, missingValues, addIndicator, keepEmptyFeatures } = state;
+    return new KNNImputer({ nNeighbors, weights, missingValues, addIndicator, keepEmptyFeatures }).install(state);
+  }
+
+  /** Fits on rows whose missing entries are NaN (and no other value is non-finite). */
+  private install(m: { data: Float64Array; rows: number; cols: number }): this {
     const { rows, cols } = m;
     const filled = allocShared(Float64Array, rows * cols);
     const present = allocShared(Float64Array, rows * cols);

@@ -46,7 +46,7 @@ export function indexFromState(state: IndexState, options: RestoreOptions = {}):
 }
 
 /** A checker for one state: `fail` throws the KnnInputError, prefixed with the kind. */
-class Checker {
+export class Checker {
   constructor(
     readonly what: string,
     readonly knownFinite: ReadonlySet<ArrayBufferView> = new Set(),

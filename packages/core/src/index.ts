@@ -81,6 +81,24 @@ export {
   percentile,
   type EncodedOutput,
   type GraphMode,
+  type Model,
+  isModel,
+  modelFromState,
 } from "./neighbors-more.js";
 export { csrMatrix, isCsr, densifyRows, toRows, type CsrMatrix, type CsrInput, type RowsLike } from "./sparse.js";
 export { SparseBruteForce } from "./sparse-brute.js";
+export {
+  checkModelState,
+  isModelName,
+  MODEL_NAMES,
+  type ModelName,
+  type ModelState,
+  type KNNImputerState,
+  type LocalOutlierFactorState,
+  type NearestCentroidState,
+  type RadiusNeighborsClassifierState,
+  type MultiOutputClassifierState,
+  type TransformerState,
+  type ValuesState,
+  type OutputState,
+} from "./more-state.js";

@@ -7,7 +7,30 @@
  * output) or an array of columns (one array per output).
  */
 import { KnnInputError, NotFittedError, describeValue } from "./errors.js";
-import { NearestNeighbors, checkTarget, checkWeights, rowWeights, type CsrGraph, type NeighborsOptions, type Probabilities, type Weights } from "./estimators.js";
+import {
+  NearestNeighbors,
+  checkTarget,
+  checkWeights,
+  rowWeights,
+  type CsrGraph,
+  type NearestNeighborsState,
+  type NeighborsOptions,
+  type Probabilities,
+  type Weights,
+} from "./estimators.js";
+import { KNNImputer } from "./imputer.js";
+import type { RestoreOptions } from "./index-state.js";
+import {
+  checkModelState,
+  type LocalOutlierFactorState,
+  type ModelState,
+  type MultiOutputClassifierState,
+  type NearestCentroidState,
+  type RadiusNeighborsClassifierState,
+  type TransformerState,
+  type ValuesState,
+} from "./more-state.js";
+import { STATE_VERSION } from "./shared.js";
 import type { Matrix } from "./matrix.js";
 import { toDense, toRows, type RowsLike } from "./sparse.js";
 import type { Label } from "./prefilter.js";
@@ -90,6 +113,26 @@ function knnRagged(res: { indices: Int32Array; distances: Float64Array; rows: nu
   return { offsets: Int32Array.from({ length: res.rows + 1 }, (_, i) => i * res.k), indices: res.indices, distances: res.distances, rows: res.rows };
 }
 
+/** A stored weights name ("uniform" or "distance"; a weights function is not stored). */
+function weightsName(weights: Weights): string | undefined {
+  return typeof weights === "string" ? weights : undefined;
+}
+
+/** The restored estimator, around the NearestNeighbors of a checked state (the constructor made an unfitted one). */
+function withNeighbors<T extends { neighbors: NearestNeighbors }>(est: T, state: { neighbors: NearestNeighborsState }): T {
+  (est as { neighbors: NearestNeighbors }).neighbors = NearestNeighbors.fromState(state.neighbors, { trusted: true });
+  return est;
+}
+
+/** Per output, the stored classes and codes (views, not copies). */
+function storedOutputs(outputs: readonly EncodedOutput[]): { classes: Label[]; codes: Int32Array }[] {
+  return outputs.map((o) => ({ classes: o.classes, codes: o.codes }));
+}
+
+function restoredOutputs(outputs: readonly { classes: readonly Label[]; codes: Int32Array }[]): EncodedOutput[] {
+  return outputs.map((o) => ({ classes: [...o.classes], codes: o.codes }));
+}
+
 /** k-nearest-neighbours classification of several outputs (y as columns): one search, one vote per output. */
 export class KNeighborsMultiOutputClassifier {
   readonly neighbors: NearestNeighbors;
@@ -108,6 +151,25 @@ export class KNeighborsMultiOutputClassifier {
     this.neighbors.fit(m);
     this.outputs = outputs;
     return this;
+  }
+
+  toState(): MultiOutputClassifierState {
+    if (this.outputs.length === 0) throw new NotFittedError("KNeighborsMultiOutputClassifier");
+    return {
+      estimator: "KNeighborsMultiOutputClassifier",
+      version: STATE_VERSION,
+      neighbors: this.neighbors.toState(),
+      weightsName: weightsName(this.weights),
+      outputs: storedOutputs(this.outputs),
+    };
+  }
+
+  /** A fitted estimator from its state, checked first (see checkModelState); no refit. */
+  static fromState(state: MultiOutputClassifierState, restore: RestoreOptions = {}): KNeighborsMultiOutputClassifier {
+    if (!restore.trusted) checkModelState(state);
+    const est = withNeighbors(new KNeighborsMultiOutputClassifier({ weights: state.weightsName as Weights | undefined }), state);
+    est.outputs = restoredOutputs(state.outputs);
+    return est;
   }
 
   predictProbaOutputs(Q: RowsLike): Probabilities[] {
@@ -143,6 +205,19 @@ export class KNeighborsMultiOutputRegressor {
     this.neighbors.fit(m);
     this.values = values;
     return this;
+  }
+
+  toState(): ValuesState {
+    if (this.values.length === 0) throw new NotFittedError("KNeighborsMultiOutputRegressor");
+    return { estimator: "KNeighborsMultiOutputRegressor", version: STATE_VERSION, neighbors: this.neighbors.toState(), weightsName: weightsName(this.weights), values: this.values };
+  }
+
+  /** A fitted estimator from its state, checked first (see checkModelState); no refit. */
+  static fromState(state: ValuesState, restore: RestoreOptions = {}): KNeighborsMultiOutputRegressor {
+    if (!restore.trusted) checkModelState(state);
+    const est = withNeighbors(new KNeighborsMultiOutputRegressor({ weights: state.weightsName as Weights | undefined }), state);
+    est.values = [...state.values];
+    return est;
   }
 
   predict(Q: RowsLike): Matrix {
@@ -202,6 +277,28 @@ export class RadiusNeighborsClassifier {
     if (this.outputs.length === 0) throw new NotFittedError("RadiusNeighborsClassifier");
   }
 
+  toState(): RadiusNeighborsClassifierState {
+    this.fitted();
+    return {
+      estimator: "RadiusNeighborsClassifier",
+      version: STATE_VERSION,
+      neighbors: this.neighbors.toState(),
+      weightsName: weightsName(this.weights),
+      outlierLabel: this.outlierLabel,
+      outputs: storedOutputs(this.outputs),
+      outlierLabels: this.outlierLabels,
+    };
+  }
+
+  /** A fitted estimator from its state, checked first (see checkModelState); no refit. */
+  static fromState(state: RadiusNeighborsClassifierState, restore: RestoreOptions = {}): RadiusNeighborsClassifier {
+    if (!restore.trusted) checkModelState(state);
+    const est = withNeighbors(new RadiusNeighborsClassifier({ weights: state.weightsName as Weights | undefined, outlierLabel: state.outlierLabel }), state);
+    est.outputs = restoredOutputs(state.outputs);
+    est.outlierLabels = [...state.outlierLabels];
+    return est;
+  }
+
   /** Per output, class probabilities (rows without neighbours: 1 for the outlier label when it is a class, else all 0). */
   predictProbaOutputs(Q: RowsLike): Probabilities[] {
     this.fitted();
@@ -249,6 +346,19 @@ export class RadiusNeighborsRegressor {
   }
 
   /** Predictions as a row-major matrix: rows × outputs. */
+  toState(): ValuesState {
+    if (this.values.length === 0) throw new NotFittedError("RadiusNeighborsRegressor");
+    return { estimator: "RadiusNeighborsRegressor", version: STATE_VERSION, neighbors: this.neighbors.toState(), weightsName: weightsName(this.weights), values: this.values };
+  }
+
+  /** A fitted estimator from its state, checked first (see checkModelState); no refit. */
+  static fromState(state: ValuesState, restore: RestoreOptions = {}): RadiusNeighborsRegressor {
+    if (!restore.trusted) checkModelState(state);
+    const est = withNeighbors(new RadiusNeighborsRegressor({ weights: state.weightsName as Weights | undefined }), state);
+    est.values = [...state.values];
+    return est;
+  }
+
   predict(Q: RowsLike): Matrix {
     if (this.values.length === 0) throw new NotFittedError("RadiusNeighborsRegressor");
     const r = this.neighbors.radiusNeighbors(toRows(Q, "Q"));
@@ -310,6 +420,17 @@ abstract class GraphTransformer {
   }
 
   abstract transform(X: RowsLike): CsrGraph;
+
+  toState(): TransformerState {
+    return { estimator: this instanceof KNeighborsTransformer ? "KNeighborsTransformer" : "RadiusNeighborsTransformer", version: STATE_VERSION, neighbors: this.neighbors.toState(), mode: this.mode };
+  }
+
+  /** A fitted transformer from its state, checked first (see checkModelState); no refit. */
+  static fromState(state: TransformerState, restore: RestoreOptions = {}): KNeighborsTransformer | RadiusNeighborsTransformer {
+    if (!restore.trusted) checkModelState(state);
+    const Kind = state.estimator === "KNeighborsTransformer" ? KNeighborsTransformer : RadiusNeighborsTransformer;
+    return withNeighbors(new Kind({ mode: state.mode }), state);
+  }
 
   fitTransform(X: RowsLike): CsrGraph {
     return this.fit(X).transform(X);
@@ -384,6 +505,33 @@ export class LocalOutlierFactor {
     this.negativeOutlierFactor = this.negatedFactors(res.indices, this.lrd);
     this.offset = this.contamination === "auto" ? -1.5 : percentile(this.negativeOutlierFactor, 100 * this.contamination);
     return this;
+  }
+
+  toState(): LocalOutlierFactorState {
+    if (this.nNeighborsUsed === 0) throw new NotFittedError("LocalOutlierFactor");
+    return {
+      estimator: "LocalOutlierFactor",
+      version: STATE_VERSION,
+      neighbors: this.neighbors.toState(),
+      contamination: this.contamination,
+      nNeighborsUsed: this.nNeighborsUsed,
+      offset: this.offset,
+      negativeOutlierFactor: this.negativeOutlierFactor,
+      lrd: this.lrd,
+      kDistance: this.kDistance,
+    };
+  }
+
+  /** A fitted estimator from its state, checked first (see checkModelState); no refit. */
+  static fromState(state: LocalOutlierFactorState, restore: RestoreOptions = {}): LocalOutlierFactor {
+    if (!restore.trusted) checkModelState(state);
+    const est = withNeighbors(new LocalOutlierFactor({ contamination: state.contamination }), state);
+    est.nNeighborsUsed = state.nNeighborsUsed;
+    est.offset = state.offset;
+    est.negativeOutlierFactor = state.negativeOutlierFactor;
+    est.lrd = state.lrd;
+    est.kDistance = state.kDistance;
+    return est;
   }
 
   private density(indices: Int32Array, distances: Float64Array, rows: number): Float64Array {
@@ -529,6 +677,36 @@ export class NearestCentroid {
     return this;
   }
 
+  toState(): NearestCentroidState {
+    if (this.centroids === null) throw new NotFittedError("NearestCentroid");
+    return {
+      estimator: "NearestCentroid",
+      version: STATE_VERSION,
+      metric: this.metric,
+      shrinkThreshold: this.shrinkThreshold,
+      priors: this.priors,
+      classes: this.classes,
+      cols: this.centroids.cols,
+      centroids: this.centroids.data as Float64Array,
+      deviations: this.deviations!.data as Float64Array,
+      classPrior: this.classPrior,
+      withinClassStdDev: this.withinClassStdDev,
+    };
+  }
+
+  /** A fitted estimator from its state, checked first (see checkModelState); no refit. */
+  static fromState(state: NearestCentroidState, restore: RestoreOptions = {}): NearestCentroid {
+    if (!restore.trusted) checkModelState(state);
+    const est = new NearestCentroid({ metric: state.metric, shrinkThreshold: state.shrinkThreshold, priors: state.priors });
+    const nc = state.classes.length;
+    est.classes = [...state.classes];
+    est.centroids = { data: state.centroids, rows: nc, cols: state.cols };
+    est.deviations = { data: state.deviations, rows: nc, cols: state.cols };
+    est.classPrior = state.classPrior;
+    est.withinClassStdDev = state.withinClassStdDev;
+    return est;
+  }
+
   private fittedCentroids(Q: RowsLike): { q: Matrix; c: Matrix } {
     if (this.centroids === null) throw new NotFittedError("NearestCentroid");
     const q = toDense(Q, "Q");
@@ -611,3 +789,54 @@ function argmax(a: Float64Array): number {
   return best;
 }
 
+
+/** Any estimator of this file, or a KNNImputer: the kinds a ModelState describes. */
+export type Model =
+  | RadiusNeighborsClassifier
+  | RadiusNeighborsRegressor
+  | KNeighborsMultiOutputClassifier
+  | KNeighborsMultiOutputRegressor
+  | KNeighborsTransformer
+  | RadiusNeighborsTransformer
+  | LocalOutlierFactor
+  | NearestCentroid
+  | KNNImputer;
+
+export function isModel(obj: unknown): obj is Model {
+  return [
+    RadiusNeighborsClassifier,
+    RadiusNeighborsRegressor,
+    KNeighborsMultiOutputClassifier,
+    KNeighborsMultiOutputRegressor,
+    KNeighborsTransformer,
+    RadiusNeighborsTransformer,
+    LocalOutlierFactor,
+    NearestCentroid,
+    KNNImputer,
+  ].some((C) => obj instanceof C);
+}
+
+/** Rebuilds a fitted model from its state without refitting, after checking it (see checkModelState). */
+export function modelFromState(state: ModelState, restore: RestoreOptions = {}): Model {
+  if (!restore.trusted) checkModelState(state);
+  const trusted = { trusted: true };
+  switch (state.estimator) {
+    case "RadiusNeighborsClassifier":
+      return RadiusNeighborsClassifier.fromState(state, trusted);
+    case "KNeighborsMultiOutputClassifier":
+      return KNeighborsMultiOutputClassifier.fromState(state, trusted);
+    case "RadiusNeighborsRegressor":
+      return RadiusNeighborsRegressor.fromState(state, trusted);
+    case "KNeighborsMultiOutputRegressor":
+      return KNeighborsMultiOutputRegressor.fromState(state, trusted);
+    case "KNeighborsTransformer":
+    case "RadiusNeighborsTransformer":
+      return GraphTransformer.fromState(state, trusted);
+    case "LocalOutlierFactor":
+      return LocalOutlierFactor.fromState(state, trusted);
+    case "NearestCentroid":
+      return NearestCentroid.fromState(state, trusted);
+    case "KNNImputer":
+      return KNNImputer.fromState(state, trusted);
+  }
+}

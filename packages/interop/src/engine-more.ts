@@ -20,6 +20,7 @@ import {
   RadiusNeighborsTransformer,
   r2Score,
   type CsrGraph,
+  type Model,
   type Label,
   type CsrMatrix,
   type Matrix,
@@ -38,16 +39,6 @@ export const MORE_KINDS = [
   "KNNImputer",
 ] as const;
 export type MoreKind = (typeof MORE_KINDS)[number];
-export type MoreFitted =
-  | RadiusNeighborsClassifier
-  | RadiusNeighborsRegressor
-  | KNeighborsMultiOutputClassifier
-  | KNeighborsMultiOutputRegressor
-  | KNeighborsTransformer
-  | RadiusNeighborsTransformer
-  | LocalOutlierFactor
-  | NearestCentroid
-  | KNNImputer;
 
 const NEIGHBORS: Record<string, string> = {
   algorithm: "algorithm",
@@ -105,7 +96,7 @@ export function constructMore(
   kind: MoreKind,
   options: Record<string, unknown>,
   asParam: <T>(make: () => T) => T,
-): (X: Matrix | CsrMatrix, y: Labels | undefined, fields: Record<string, unknown>) => MoreFitted {
+): (X: Matrix | CsrMatrix, y: Labels | undefined, fields: Record<string, unknown>) => Model {
   const needY = (y: Labels | undefined): Labels => {
     if (y === undefined) throw new EngineError("input", `${kind} needs a target y`);
     return y;
@@ -184,12 +175,8 @@ export function kindOfMore(obj: object): MoreKind | null {
   return null;
 }
 
-export function isMore(obj: object): obj is MoreFitted {
-  return kindOfMore(obj) !== null;
-}
-
 /** What the client learns at fit: sizes, the index's algorithm, classes per output, and fitted scalars. */
-export function describeMore(obj: MoreFitted): Record<string, unknown> {
+export function describeMore(obj: Model): Record<string, unknown> {
   if (obj instanceof NearestCentroid) {
     const c = obj.centroids!;
     return { rows: c.rows, cols: c.cols, algorithm: "", dtype: "float64", classes: obj.classes };
@@ -216,7 +203,7 @@ function flatCodes(codes: Int32Array[]): Int32Array {
 }
 
 /** Runs an operation on an object of these kinds; null when the kind has no such operation. */
-export function moreOperation(obj: MoreFitted, op: string, fields: Record<string, unknown>, inputs: EngineInputs): EngineAnswer | null {
+export function moreOperation(obj: Model, op: string, fields: Record<string, unknown>, inputs: EngineInputs): EngineAnswer | null {
   const X = (): Matrix | CsrMatrix => {
     if (!inputs.X) throw new EngineError("input", `${op} needs the matrix X`);
     return inputs.X;

@@ -20,13 +20,15 @@ import {
   cpuCount,
   csrMatrix,
   isCsr,
+  isModel,
   resolveMetric,
   sparseRefused,
   type CsrMatrix,
   type KernelName,
   type Matrix,
+  type Model,
 } from "@knnkit/core";
-import { MORE_KINDS, MORE_OPERATIONS, MORE_PARAMS, constructMore, describeMore, isMore, isMoreKind, kindOfMore, moreOperation, type MoreFitted } from "./engine-more.js";
+import { MORE_KINDS, MORE_OPERATIONS, MORE_PARAMS, constructMore, describeMore, isMoreKind, kindOfMore, moreOperation } from "./engine-more.js";
 import { autoReason } from "./notebook.js";
 import { deserialize, serialize } from "./persistence.js";
 
@@ -55,9 +57,9 @@ export function errorCode(e: unknown): ErrorCode {
 }
 
 export type Estimator = NearestNeighbors | KNeighborsClassifier | KNeighborsRegressor;
-export type Fitted = Estimator | KDTree | BallTree | MoreFitted;
+export type Fitted = Estimator | KDTree | BallTree | Model;
 /** What the operations below take (the other kinds are answered in engine-more.ts first). */
-type CoreFitted = Exclude<Fitted, MoreFitted>;
+type CoreFitted = Exclude<Fitted, Model>;
 export type Labels = Float64Array | string[];
 
 /** Arrays a transport decoded for a request. */
@@ -323,9 +325,10 @@ export class Engine {
   }
 
   private dispatch(op: string, fields: Record<string, unknown>, inputs: EngineInputs): EngineAnswer {
-    const obj = op !== "free" && op !== "info" && fields.handle !== undefined ? this.get(fields) : null;
-    if (obj !== null && (isMore(obj) || MORE_OPERATIONS.includes(op))) {
-      const answer = isMore(obj) ? moreOperation(obj, op, fields, inputs) : null;
+    // free, info and save are the same for every kind
+    const obj = op !== "free" && op !== "info" && op !== "save" && fields.handle !== undefined ? this.get(fields) : null;
+    if (obj !== null && (isModel(obj) || MORE_OPERATIONS.includes(op))) {
+      const answer = isModel(obj) ? moreOperation(obj, op, fields, inputs) : null;
       if (answer) return answer;
       if ((OPERATIONS as readonly string[]).includes(op)) throw new EngineError("unsupported", `${kindOf(obj)} has no ${op}`);
     }
@@ -345,7 +348,7 @@ export class Engine {
       case "score":
         return { result: { score: this.score(fields, inputs) }, arrays: {} };
       case "save":
-        return { result: {}, arrays: { bytes: serialize(this.get(fields) as CoreFitted) } };
+        return { result: {}, arrays: { bytes: serialize(this.get(fields)) } };
       case "load": {
         if (!inputs.bytes) throw new EngineError("input", "load needs the saved bytes");
         const obj = deserialize(inputs.bytes);
@@ -396,7 +399,7 @@ export class Engine {
 
   private describe(handle: number, obj: Fitted): Description {
     const kind = kindOf(obj);
-    if (isMore(obj)) return { handle, kind, ...describeMore(obj) } as Description;
+    if (isModel(obj)) return { handle, kind, ...describeMore(obj) } as Description;
     if (obj instanceof KnnIndex) return { handle, kind, rows: obj.rows, cols: obj.cols, algorithm: obj.algorithm, dtype: obj.dtype, ...indexFacts(obj) };
     return {
       handle,

@@ -11,7 +11,7 @@ export {
   readIPC,
   sharesBuffer,
 } from "./arrow.js";
-export { serialize, deserialize, FORMAT, FORMAT_VERSION, type LoadOptions } from "./persistence.js";
+export { serialize, deserialize, FORMAT, FORMAT_VERSION, type LoadOptions, type Saved } from "./persistence.js";
 export { save, load } from "./persistence-file.js";
 export {
   Engine,

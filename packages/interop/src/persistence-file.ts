@@ -1,10 +1,10 @@
 /** Saving to and loading from a file path (Node only; the format is persistence.ts's). */
 import { closeSync, fstatSync, openSync, readSync, writeSync } from "node:fs";
-import { KnnInputError, type KnnIndex } from "@knnkit/core";
-import { layout, loadFrom, type Estimator, type LoadOptions } from "./persistence.js";
+import { KnnInputError } from "@knnkit/core";
+import { layout, loadFrom, type LoadOptions, type Saved } from "./persistence.js";
 
 /** Writes the file for an index or a fitted estimator (the arrays go to the file directly, without a copy). */
-export function save(obj: KnnIndex | Estimator, path: string): void {
+export function save(obj: Saved, path: string): void {
   const { prefix, parts } = layout(obj);
   const fd = openSync(path, "w");
   try {
@@ -17,7 +17,7 @@ export function save(obj: KnnIndex | Estimator, path: string): void {
 }
 
 /** Reads a file (see loadFrom: the prefix is checked before the rest is read, each chunk hashed as it arrives). */
-export function load(path: string, options: LoadOptions = {}): KnnIndex | Estimator {
+export function load(path: string, options: LoadOptions = {}): Saved {
   const fd = openSync(path, "r");
   try {
     return loadFrom(fstatSync(fd).size, (into, from, to) => readRange(fd, into, from, to), options);

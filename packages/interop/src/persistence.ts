@@ -11,7 +11,12 @@
  *   32     the header: UTF-8 JSON, padded with spaces to a multiple of 8
  *          { object: "index" | "estimator", state: the state without its
  *            arrays, arrays: [{ name, dtype, length }, ...] }; a non-finite
- *          number is written { "$number": "Infinity" | "-Infinity" | "NaN" }
+ *          number is written { "$number": "Infinity" | "-Infinity" | "NaN" }.
+ *          An index's arrays are named index.<name>; NearestNeighbors and the
+ *          KNeighbors classifier and regressor name theirs index.<name>,
+ *          codes and values; every other estimator (a Model: the rest of
+ *          sklearn.neighbors and KNNImputer) leaves { "$array": name } in
+ *          its state where each array was, named by its path in the state
  *   ...    the payload: the arrays in header order, each padded with zeros to
  *          a multiple of 8 bytes
  *
@@ -19,7 +24,8 @@
  * claims: the magic, the version, the file length against H and P, the
  * checksum, the header's JSON and its array list against P; then the arrays
  * become views of the file bytes and the state is checked as a whole
- * (checkIndexState, checkEstimatorState). Every failure is one KnnInputError.
+ * (checkIndexState, checkEstimatorState, checkModelState; a Model's arrays
+ * each referred to exactly once). Every failure is one KnnInputError.
  * The bytes are read (or copied) once, into the WebAssembly memory the index's
  * kernels read its rows from where there is one (core's allocRows), and hashed
  * there a chunk at a time while in cache, the float arrays' values checked for
@@ -39,8 +45,13 @@ import {
   KnnInputError,
   estimatorFromState,
   indexFromState,
+  isModel,
+  ESTIMATOR_NAMES,
+  modelFromState,
   type EstimatorState,
   type IndexState,
+  type Model,
+  type ModelState,
   KNeighborsClassifier,
   KNeighborsRegressor,
   NearestNeighbors,
@@ -53,6 +64,8 @@ const MAGIC = [0x89, 0x4b, 0x4e, 0x4e, 0x4b, 0x49, 0x54, 0x0a]; // \x89 K N N K 
 const PREFIX = 32;
 
 export type Estimator = NearestNeighbors | KNeighborsClassifier | KNeighborsRegressor;
+/** What a file holds. */
+export type Saved = KnnIndex | Estimator | Model;
 type AnyArray = Float64Array | Float32Array | Int32Array | Uint8Array;
 type ArrayCtor = Float64ArrayConstructor | Float32ArrayConstructor | Int32ArrayConstructor | Uint8ArrayConstructor;
 const DTYPES: Record<string, ArrayCtor> = { float64: Float64Array, float32: Float32Array, int32: Int32Array, uint8: Uint8Array };
@@ -96,10 +109,13 @@ function bytesOf(a: AnyArray): Uint8Array {
 }
 
 /** The file's pieces for an index or estimator: the 32-byte prefix (checksum filled in), then the parts to write in order. */
-export function layout(obj: KnnIndex | Estimator): { prefix: Uint8Array; parts: Uint8Array[]; size: number } {
+export function layout(obj: Saved): { prefix: Uint8Array; parts: Uint8Array[]; size: number } {
   let arrays: [string, AnyArray][];
   let header: Header;
-  if (isEstimator(obj)) {
+  if (isModel(obj)) {
+    arrays = [];
+    header = { object: "estimator", state: withoutArrays(obj.toState(), "", arrays) as Record<string, unknown>, arrays: [] };
+  } else if (isEstimator(obj)) {
     const { index, ...rest } = obj.toState();
     const { arrays: indexArrays, ...indexRest } = index;
     arrays = Object.entries(indexArrays).map(([k, a]) => [`index.${k}`, a as AnyArray]);
@@ -144,7 +160,7 @@ export function layout(obj: KnnIndex | Estimator): { prefix: Uint8Array; parts: 
 }
 
 /** The bytes of the file for an index or a fitted estimator. */
-export function serialize(obj: KnnIndex | Estimator): Uint8Array {
+export function serialize(obj: Saved): Uint8Array {
   const { prefix, parts, size } = layout(obj);
   const out = new Uint8Array(size);
   out.set(prefix);
@@ -153,6 +169,40 @@ export function serialize(obj: KnnIndex | Estimator): Uint8Array {
     out.set(part, at);
     at += part.length;
   }
+  return out;
+}
+
+/** A Model's state with each array replaced by { $array: its path }, the arrays appended to `out`. */
+function withoutArrays(v: unknown, path: string, out: [string, AnyArray][]): unknown {
+  if (ArrayBuffer.isView(v)) {
+    out.push([path, v as AnyArray]);
+    return { $array: path };
+  }
+  const at = (key: string | number): string => (path ? `${path}.${key}` : String(key));
+  if (Array.isArray(v)) return v.map((x, i) => withoutArrays(x, at(i), out));
+  if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withoutArrays(x, at(k), out)]));
+  return v;
+}
+
+/** The inverse: each { $array: name } replaced by that array; every array must be referred to exactly once. */
+function withArrays(state: unknown, arrays: Record<string, AnyArray>): unknown {
+  const used = new Set<string>();
+  const put = (v: unknown, depth: number): unknown => {
+    if (depth > 16) fail("the state is nested too deeply");
+    if (Array.isArray(v)) return v.map((x) => put(x, depth + 1));
+    if (typeof v !== "object" || v === null) return v;
+    const keys = Object.keys(v);
+    if (keys.length === 1 && keys[0] === "$array") {
+      const name = (v as { $array: unknown }).$array;
+      if (typeof name !== "string" || !Object.hasOwn(arrays, name)) fail(`the state refers to an array ${String(name)} that the array list does not have`);
+      if (used.has(name)) fail(`the state refers to array ${name} twice`);
+      used.add(name);
+      return arrays[name];
+    }
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, put(x, depth + 1)]));
+  };
+  const out = put(state, 0);
+  for (const name of Object.keys(arrays)) if (!used.has(name)) fail(`unexpected array ${name}`);
   return out;
 }
 
@@ -200,7 +250,7 @@ function arrowMessage(bytes: Uint8Array): string {
  * memory as loadFrom reads a file (the copy the kernels would otherwise make
  * at the first query), else views of them (one copy of unaligned bytes).
  */
-export function deserialize(input: Uint8Array, options: LoadOptions = {}): KnnIndex | Estimator {
+export function deserialize(input: Uint8Array, options: LoadOptions = {}): Saved {
   if (input.length >= PREFIX && !isArrow(input) && rowMemoryFits(input.length + 64)) {
     return loadFrom(input.length, (into, from, to) => into.set(input.subarray(from, to), from), options);
   }
@@ -228,7 +278,7 @@ export const READ_CHUNK = 2 << 20;
  * a pool thread while this one reads the next chunks (core's backgroundHash),
  * where there is one. The only large allocation is the file's own size.
  */
-export function loadFrom(size: number, read: (into: Uint8Array, from: number, to: number) => void, options: LoadOptions = {}): KnnIndex | Estimator {
+export function loadFrom(size: number, read: (into: Uint8Array, from: number, to: number) => void, options: LoadOptions = {}): Saved {
   const prefix = new Uint8Array(Math.min(size, PREFIX));
   read(prefix, 0, prefix.length);
   // an Arrow file is read whole to name its version; a short one is refused by deserialize
@@ -300,7 +350,7 @@ function floatRanges(bytes: Uint8Array, headerLength: number): FloatRange[] {
  * byte after the prefix (null: trusted, not compared); the arrays named in
  * `finite` were found all finite as they were hashed.
  */
-function decode(bytes: Uint8Array, headerLength: number, digest: number | null, finite: ReadonlySet<string>, options: LoadOptions): KnnIndex | Estimator {
+function decode(bytes: Uint8Array, headerLength: number, digest: number | null, finite: ReadonlySet<string>, options: LoadOptions): Saved {
   if (digest !== null) {
     const stored = new DataView(bytes.buffer, bytes.byteOffset, PREFIX).getUint32(24, true);
     const actual = digest;
@@ -308,15 +358,28 @@ function decode(bytes: Uint8Array, headerLength: number, digest: number | null, 
   }
   const header = readHeader(bytes.subarray(PREFIX, PREFIX + headerLength));
   const arrays = viewArrays(bytes, PREFIX + pad8(headerLength), header.arrays);
+  const restore = { trusted: options.trusted, finite: new Set([...finite].map((name) => arrays[name])) };
+  // an estimator other than the three above is a Model (or unknown, which checkModelState says)
+  if (header.object === "estimator" && !(ESTIMATOR_NAMES as readonly unknown[]).includes(header.state.estimator)) {
+    const state = withArrays(header.state, arrays);
+    return inconsistent(() => modelFromState(state as ModelState, restore));
+  }
+  for (const name of Object.keys(arrays)) if (!name.startsWith("index.") && name !== "codes" && name !== "values") fail(`unexpected array ${name}`);
   const indexArrays: Record<string, AnyArray> = {};
   for (const [name, a] of Object.entries(arrays)) if (name.startsWith("index.")) indexArrays[name.slice(6)] = a;
-  const restore = { trusted: options.trusted, finite: new Set([...finite].map((name) => arrays[name])) };
   const { index, ...rest } = header.state;
   if (header.object === "estimator" && (typeof index !== "object" || index === null)) fail("the estimator's header has no index");
-  try {
+  return inconsistent(() => {
     if (header.object === "index") return indexFromState({ ...header.state, arrays: indexArrays } as unknown as IndexState, restore);
     const state = { ...rest, codes: arrays.codes, values: arrays.values, index: { ...(index as object), arrays: indexArrays } };
     return estimatorFromState(state as unknown as EstimatorState, undefined, restore);
+  });
+}
+
+/** Rebuilds from a state; any failure is a KnnInputError naming the file. */
+function inconsistent(restore: () => Saved): Saved {
+  try {
+    return restore();
   } catch (e) {
     if (e instanceof KnnInputError) throw new KnnInputError(`knnkit file: ${e.message}`);
     throw new KnnInputError(`knnkit file is inconsistent: ${e instanceof Error ? e.message : String(e)}`);
@@ -363,7 +426,6 @@ function viewArrays(bytes: Uint8Array, start: number, entries: unknown[]): Recor
     const e = (typeof entry === "object" && entry !== null ? entry : {}) as Partial<ArrayEntry>;
     const { name, dtype, length } = e;
     if (typeof name !== "string") fail(`array entry ${i} has no name`);
-    if (!name.startsWith("index.") && name !== "codes" && name !== "values") fail(`unexpected array ${name}`);
     if (Object.hasOwn(out, name)) fail(`array ${name} is listed twice`);
     const Ctor = typeof dtype === "string" && Object.hasOwn(DTYPES, dtype) ? DTYPES[dtype] : undefined;
     if (!Ctor) fail(`array ${name} has unknown dtype ${String(dtype)}`);

@@ -1,8 +1,8 @@
 """The rest of sklearn.neighbors and KNNImputer, computed by the engine (its engine-more.ts kinds).
 
 One implementation for every backend, on scikit-learn's base classes when
-they are importable and on the minimal ones otherwise. The engine does not
-save these kinds, so a pickled estimator keeps its fit inputs and refits.
+they are importable and on the minimal ones otherwise. A pickled estimator
+carries the engine's saved bytes, as the other estimators do (see Remote).
 """
 
 from __future__ import annotations
@@ -50,34 +50,10 @@ else:
         return _Available
 
 
-class _RefitRemote(Remote):
-    """An engine object rebuilt from its fit inputs after unpickling (the engine does not save these kinds)."""
-
-    def __init__(self, backend_name, kind, params, X, y=None, outputs=1):
-        self.outputs = outputs
-        super().__init__(backend_name, kind, params, X, y)
-
-    def _build(self):
-        import weakref
-
-        from ._remote import _free
-
-        backend = self.backend
-        inputs = {"X": self.X} if self.y is None else {"X": self.X, "y": self.y}
-        info, _ = backend.call("fit", inputs, kind=self.kind, params=self.params, outputs=self.outputs)
-        self.info = info
-        self.handle = info["handle"]
-        self.generation = backend.generation
-        weakref.finalize(self, _free, self.backend_name, self.handle, self.generation)
-
-    def __getstate__(self):
-        return {**self.__dict__, "handle": None, "generation": None}
-
-
 def _fit_engine(est, X, y=None, params=None, outputs=1, kind=None):
     backend = getattr(est, "backend", None) or default_backend()
     params = est.get_params(deep=False) if params is None else params
-    est._remote = _RefitRemote(backend, kind or est._kind, params, X, y, outputs)
+    est._remote = Remote(backend, kind or est._kind, params, X, y, **({} if outputs == 1 else {"outputs": outputs}))
     return est._remote.info
 
 

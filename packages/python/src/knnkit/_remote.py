@@ -24,10 +24,11 @@ def _free(backend_name, handle, generation) -> None:
 
 
 class Remote:
-    def __init__(self, backend_name, kind, params, X, y=None):
+    def __init__(self, backend_name, kind, params, X, y=None, **fields):
         self.backend_name = backend_name
         self.kind = kind
         self.params = params
+        self.fields = fields  # more fields of the fit call (a multi-output y's number of outputs)
         self.X = X
         self.y = y
         self.saved: bytes | None = None
@@ -48,7 +49,7 @@ class Remote:
         else:
             inputs = {"X": self.X} if self.y is None else {"X": self.X, "y": self.y}
             start = time.perf_counter()
-            info, _ = backend.call("fit", inputs, kind=self.kind, params=self.params)
+            info, _ = backend.call("fit", inputs, kind=self.kind, params=self.params, **self.fields)
             self.fit_seconds = time.perf_counter() - start
         self.info = info
         self.handle = info["handle"]
