@@ -83,6 +83,7 @@ export {
   type GraphMode,
   type Model,
   isModel,
+  modelName,
   modelFromState,
 } from "./neighbors-more.js";
 export { csrMatrix, isCsr, densifyRows, toRows, type CsrMatrix, type CsrInput, type RowsLike } from "./sparse.js";

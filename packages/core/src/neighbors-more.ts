@@ -23,6 +23,7 @@ import type { RestoreOptions } from "./index-state.js";
 import {
   checkModelState,
   type LocalOutlierFactorState,
+  type ModelName,
   type ModelState,
   type MultiOutputClassifierState,
   type NearestCentroidState,
@@ -802,18 +803,27 @@ export type Model =
   | NearestCentroid
   | KNNImputer;
 
+/** Each kind's class, by its name. */
+const MODEL_CLASSES = [
+  ["RadiusNeighborsClassifier", RadiusNeighborsClassifier],
+  ["RadiusNeighborsRegressor", RadiusNeighborsRegressor],
+  ["KNeighborsMultiOutputClassifier", KNeighborsMultiOutputClassifier],
+  ["KNeighborsMultiOutputRegressor", KNeighborsMultiOutputRegressor],
+  ["KNeighborsTransformer", KNeighborsTransformer],
+  ["RadiusNeighborsTransformer", RadiusNeighborsTransformer],
+  ["LocalOutlierFactor", LocalOutlierFactor],
+  ["NearestCentroid", NearestCentroid],
+  ["KNNImputer", KNNImputer],
+] as const satisfies readonly (readonly [ModelName, unknown])[];
+
+/** The kind of a Model (null for anything else). */
+export function modelName(obj: unknown): ModelName | null {
+  for (const [name, C] of MODEL_CLASSES) if (obj instanceof C) return name;
+  return null;
+}
+
 export function isModel(obj: unknown): obj is Model {
-  return [
-    RadiusNeighborsClassifier,
-    RadiusNeighborsRegressor,
-    KNeighborsMultiOutputClassifier,
-    KNeighborsMultiOutputRegressor,
-    KNeighborsTransformer,
-    RadiusNeighborsTransformer,
-    LocalOutlierFactor,
-    NearestCentroid,
-    KNNImputer,
-  ].some((C) => obj instanceof C);
+  return modelName(obj) !== null;
 }
 
 /** Rebuilds a fitted model from its state without refitting, after checking it (see checkModelState). */

@@ -18,27 +18,20 @@ import {
   RadiusNeighborsClassifier,
   RadiusNeighborsRegressor,
   RadiusNeighborsTransformer,
+  MODEL_NAMES,
+  modelName,
   r2Score,
   type CsrGraph,
   type Model,
+  type ModelName,
   type Label,
   type CsrMatrix,
   type Matrix,
 } from "@knnkit/core";
 import { EngineError, decodeNumber, type EngineAnswer, type EngineArray, type EngineInputs, type Labels } from "./engine.js";
 
-export const MORE_KINDS = [
-  "RadiusNeighborsClassifier",
-  "RadiusNeighborsRegressor",
-  "KNeighborsMultiOutputClassifier",
-  "KNeighborsMultiOutputRegressor",
-  "KNeighborsTransformer",
-  "RadiusNeighborsTransformer",
-  "LocalOutlierFactor",
-  "NearestCentroid",
-  "KNNImputer",
-] as const;
-export type MoreKind = (typeof MORE_KINDS)[number];
+export const MORE_KINDS = MODEL_NAMES;
+export type MoreKind = ModelName;
 
 const NEIGHBORS: Record<string, string> = {
   algorithm: "algorithm",
@@ -155,25 +148,8 @@ function numeric(cols: Labels[]): Float64Array[] {
   });
 }
 
-/** Each kind's class, made once (every operation asks kindOfMore of its object). */
-const MORE_CLASSES = [
-  ["RadiusNeighborsClassifier", RadiusNeighborsClassifier],
-  ["RadiusNeighborsRegressor", RadiusNeighborsRegressor],
-  ["KNeighborsMultiOutputClassifier", KNeighborsMultiOutputClassifier],
-  ["KNeighborsMultiOutputRegressor", KNeighborsMultiOutputRegressor],
-  ["KNeighborsTransformer", KNeighborsTransformer],
-  ["RadiusNeighborsTransformer", RadiusNeighborsTransformer],
-  ["LocalOutlierFactor", LocalOutlierFactor],
-  ["NearestCentroid", NearestCentroid],
-  ["KNNImputer", KNNImputer],
-] as const;
-
-export function kindOfMore(obj: object): MoreKind | null {
-  for (const [kind, C] of MORE_CLASSES) {
-    if (obj instanceof C) return kind;
-  }
-  return null;
-}
+/** The kind of an object of these kinds (null for any other). */
+export const kindOfMore: (obj: object) => MoreKind | null = modelName;
 
 /** What the client learns at fit: sizes, the index's algorithm, classes per output, and fitted scalars. */
 export function describeMore(obj: Model): Record<string, unknown> {
