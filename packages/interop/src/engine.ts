@@ -137,6 +137,9 @@ export function retainsInputs(op: string): boolean {
   return op === "fit" || op === "load";
 }
 
+/** Operations that change nothing, which a benchmark may ask to be repeated (`repeat_ms`). */
+const REPEATABLE = ["kneighbors", "radius", "predict", "predict_proba"];
+
 /** scikit-learn parameter name -> core option name. */
 const ESTIMATOR_PARAMS: Record<string, string> = {
   n_neighbors: "nNeighbors",
@@ -310,13 +313,28 @@ export class Engine {
   /** `maxWorkers: 1` where the runtime cannot block on worker threads (Pyodide). */
   constructor(private readonly options: { maxWorkers?: number } = {}) {}
 
-  /** Runs one operation. Throws EngineError (see errorCode), its message in the client's parameter names. */
+  /**
+   * Runs one operation. Throws EngineError (see errorCode), its message in the client's parameter names.
+   * `repeat_ms` (benchmarks, query operations only): the operation runs again until that many milliseconds have
+   * passed, in one stretch as a loop in the client's own process would; `calls` says how often, and the answer
+   * is the last one's.
+   */
   call(op: string, fields: Record<string, unknown> = {}, inputs: EngineInputs = {}): EngineAnswer {
     try {
+      const { repeat_ms: repeatMs, ...rest } = fields;
+      if (repeatMs !== undefined && (typeof repeatMs !== "number" || !(repeatMs >= 0) || !REPEATABLE.includes(op))) {
+        throw new EngineError("param", `repeat_ms must be a number of milliseconds >= 0 on ${REPEATABLE.join(", ")}, got ${describeValue(repeatMs)} on ${op}`);
+      }
       const start = performance.now();
-      const answer = this.dispatch(op, fields, inputs);
+      let answer = this.dispatch(op, rest, inputs);
+      let calls = 1;
+      while (repeatMs !== undefined && performance.now() - start < repeatMs) {
+        answer = this.dispatch(op, rest, inputs);
+        calls++;
+      }
       // the call's own time (a fit's: the build), which a client tells from the transfer around it
       answer.result.engine_ms = performance.now() - start;
+      if (repeatMs !== undefined) answer.result.calls = calls;
       return answer;
     } catch (e) {
       if (e instanceof EngineError || !(e instanceof KnnInputError || e instanceof NotFittedError)) throw e;

@@ -7,7 +7,10 @@ Rules. Every engine builds, answers one cold query of all held-out rows (the one
 query), knnkit's engines then get a warm-up window (V8 optimises the query loops over several calls), and each
 engine is called again until `min_time` seconds have passed. Each of `repeats` rounds runs the engines in a rotated
 order, and medians are reported. knnkit is timed inside its engine (each answer carries its engine_ms), like the
-peers inside Python; moving arrays between Python and the engine is reported apart (`knnkit_process`). Recall@k is
+peers inside Python: its steady figure loops inside the engine (`repeat_ms`) in one stretch, as the peers' loops
+do in Python (timing many short calls with waits between them would flatter it on a loaded host: a process that
+has just woken up is scheduled first). Moving arrays between Python and the engine is reported apart
+(`knnkit_process`). Recall@k is
 against scikit-learn's exact brute force (a row tied with the k-th distance counts as a hit); the score is the
 majority vote's accuracy (classes) or the mean's R² (values) over the engine's neighbours, or an estimator's own
 score(). A peer that is not installed or fails on the data keeps its row with the reason.
@@ -88,6 +91,8 @@ class Engine:
     neighbours: Callable[[Any], Any] | None = None  # an estimator's neighbour indices (for recall)
     score: Callable[[Any], Any] | None = None  # an estimator's own score()
     resident: bool = True  # without a memory figure, count the resident set's growth while building
+    # knnkit: seconds per call of the timed operation repeated inside its engine for at least the given seconds
+    repeated: Callable[[Any, float], float] | None = None
 
 
 def _one_thread(api=None):
@@ -133,7 +138,16 @@ def _knnkit_engine(kind, param, all_cores, X, Q, k, y_train, task, tuned: dict) 
     def memory(est):
         info, _ = get_backend().call("info", handle=est._remote.handle)  # after the queries: kernel copies exist
         return info.get("index_bytes"), info.get("memory_bytes")
-    return Engine(fit, lambda est: est.kneighbors(Q, k, return_distance=False), memory, knnkit=True, label=name)
+    return Engine(fit, lambda est: est.kneighbors(Q, k, return_distance=False), memory, knnkit=True, label=name,
+                  repeated=_repeated("kneighbors", Q, k=k))
+
+
+def _repeated(op, Q, **fields):
+    """Seconds per call of a knnkit operation on Q, repeated inside the engine for at least min_time seconds."""
+    def run(est, min_time):
+        result, _ = est._remote.call(op, {"X": est._query(Q)}, repeat_ms=min_time * 1000, **fields)
+        return result["engine_ms"] / 1000 / result["calls"]
+    return run
 
 
 def _estimator(name, X, Q, k, y_train, y_test, task) -> Engine:
@@ -155,7 +169,8 @@ def _estimator(name, X, Q, k, y_train, y_test, task) -> Engine:
             return est.predict(Q)
     return Engine(lambda: Est(n_neighbors=k, n_jobs=1).fit(X, y_train), predict, lambda est: (None, None),
                   knnkit=name == "knnkit_estimator", neighbours=lambda est: est.kneighbors(Q, k, return_distance=False),
-                  score=None if y_test is None else lambda est: float(est.score(Q, y_test)), resident=False)
+                  score=None if y_test is None else lambda est: float(est.score(Q, y_test)), resident=False,
+                  repeated=_repeated("predict", Q) if name == "knnkit_estimator" else None)
 
 
 def _tree_bytes(tree) -> int:
@@ -288,10 +303,12 @@ def _round(spec: Engine, min_time: float, clock: _Clock) -> dict:
     rss = _rss_bytes()
     built, index = clock.once(spec.build)
     grown = _rss_bytes() - rss
-    first, _ = clock.once(lambda: spec.query(index))
-    if spec.knnkit:
-        clock.per_call(lambda: spec.query(index), min_time)  # warm-up
-    per_call, out = clock.per_call(lambda: spec.query(index), min_time)
+    first, out = clock.once(lambda: spec.query(index))
+    if spec.repeated is not None:
+        spec.repeated(index, min_time)  # warm-up
+        per_call = spec.repeated(index, min_time)
+    else:
+        per_call, out = clock.per_call(lambda: spec.query(index), min_time)
     index_bytes, total = spec.memory(index)
     if index_bytes is None and spec.resident and grown > 0:
         index_bytes = grown  # graph indexes keep their memory in C++: the resident set's growth while building
