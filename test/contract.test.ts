@@ -197,7 +197,7 @@ const MORE_BAD_INPUTS: Step[] = [
   { op: "fit", fields: { kind: "KNNImputer", params: {} }, inputs: { X: [[0, "inf", 1], ...X.slice(1)] }, code: "input" },
   { op: "predict", fields: { handle: 1 }, inputs: { X: Q.map((r) => r.map((v) => v + 10)) }, code: "input" },
   { op: "transform", fields: { handle: 1 }, inputs: { X: Q }, code: "unsupported" },
-  { op: "save", fields: { handle: 2 }, code: "unsupported" },
+  { op: "predict_proba", fields: { handle: 2 }, inputs: { X: Q }, code: "unsupported" },
 ];
 
 /** The setup steps the bad-input table refers to: handle 1 a NearestNeighbors, 2 a classifier; step 16 saves the classifier. */
