@@ -267,6 +267,9 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=None)
     ap.add_argument("--data", default=None, help="a user dataset: .arrow/.feather, .csv or .npy")
     ap.add_argument("--target", default=None, help="target column name (or index for .npy)")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["--"]:  # `pnpm compare -- --datasets W1` passes the separator through
+        argv = argv[1:]
     args = ap.parse_args(argv)
     root = repo_root()
     args.repeats = args.repeats or (1 if args.quick else 3)
