@@ -346,7 +346,6 @@ export class RadiusNeighborsRegressor {
     return this;
   }
 
-  /** Predictions as a row-major matrix: rows × outputs. */
   toState(): ValuesState {
     if (this.values.length === 0) throw new NotFittedError("RadiusNeighborsRegressor");
     return { estimator: "RadiusNeighborsRegressor", version: STATE_VERSION, neighbors: this.neighbors.toState(), weightsName: weightsName(this.weights), values: this.values };
@@ -360,6 +359,7 @@ export class RadiusNeighborsRegressor {
     return est;
   }
 
+  /** Predictions as a row-major matrix: rows × outputs. */
   predict(Q: RowsLike): Matrix {
     if (this.values.length === 0) throw new NotFittedError("RadiusNeighborsRegressor");
     const r = this.neighbors.radiusNeighbors(toRows(Q, "Q"));
