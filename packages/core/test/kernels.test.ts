@@ -247,7 +247,7 @@ describe("blocked distance kernels give exactly the plain loop's neighbours", ()
     it(`${Tree.name} leaves scanned by WebAssembly give the plain loop's neighbours, and the TypeScript scan the same`, () => {
       for (const float32 of [false, true]) {
         for (const kind of ["uniform", "near-ties", "duplicates", "offset"] as Kind[]) {
-          for (const cols of [1, 3, 19]) {
+          for (const cols of [1, 3, 8, 19]) {
             const X = data(kind, 1201, cols, 31, float32); // odd row count: the last pair is half empty
             const Q = data(kind, 25, cols, 32, float32);
             const want = plainKnn(X, Q, 8);

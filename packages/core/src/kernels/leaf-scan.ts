@@ -23,7 +23,8 @@ export class LeafScanKernel {
   private constructor(data: FloatArray, private readonly d: number, private readonly maxRun: number, owner: object) {
     const place = placeRows(data);
     this.x = place.x;
-    this.qPtr = reserve(place.memory, d * 8 + (maxRun + 8) * 8);
+    // the query (16-byte aligned), then maxRun distances and the seven a last pass writes past them
+    this.qPtr = reserve(place.memory, Math.ceil(d / 2) * 16 + (maxRun + 8) * 8);
     this.outPtr = this.qPtr + Math.ceil(d / 2) * 16;
     this.fn = instantiate(place.memory, place.shared).scanRows as LeafScanKernel["fn"];
     this.f32 = data instanceof Float32Array ? 1 : 0;
