@@ -43,8 +43,18 @@ it("runs a knnkit notebook in JupyterLite's Pyodide kernel offline, with the Typ
     if (!request.url().startsWith(server.url) && !request.url().startsWith("ws://127.0.0.1")) outside.push(request.url());
   });
   await page.goto(`${server.url}/notebooks/index.html?path=knnkit-lite.ipynb`);
-  await page.click("li.lm-MenuBar-item >> text=Run");
-  await page.click(".lm-Menu-item >> text=Run All Cells");
+  // Run All before the kernel's session is up runs nothing (every prompt stays "[ ]"): ask again until a cell starts
+  const started = page.locator('.jp-InputPrompt:has-text("*"), .jp-InputPrompt:has-text("1"), .jp-OutputArea-output').first();
+  for (let attempt = 1; ; attempt++) {
+    await page.click("li.lm-MenuBar-item >> text=Run");
+    await page.click(".lm-Menu-item >> text=Run All Cells");
+    try {
+      await started.waitFor({ timeout: 30_000 });
+      break;
+    } catch (e) {
+      if (attempt === 5) throw e;
+    }
+  }
   // the result's line, or the first error, whichever comes
   const outputs = page.locator(".jp-OutputArea-output");
   await page
