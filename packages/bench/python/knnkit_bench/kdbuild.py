@@ -16,7 +16,8 @@ import os
 import statistics
 import sys
 import tempfile
-import time
+
+from knnkit import _measure
 
 from .compare import dataset_files, node, read_split, records, repo_root
 
@@ -29,19 +30,7 @@ def knnkit_builds(root, train, test) -> tuple[float, float]:
     return builds[0], statistics.median(builds[1:])
 
 
-def peer_build(name: str, X) -> float:
-    if name == "cKDTree":
-        from scipy.spatial import cKDTree
-        build = lambda: cKDTree(X, leafsize=40)  # noqa: E731
-    else:
-        from pykdtree.kdtree import KDTree
-        build = lambda: KDTree(X)  # noqa: E731
-    times = []
-    for _ in range(3):
-        t = time.perf_counter()
-        build()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+PEERS = {"cKDTree": "scipy_ckdtree", "pykdtree": "pykdtree"}
 
 
 def main(argv=None) -> int:
@@ -68,7 +57,7 @@ def main(argv=None) -> int:
                     times["warm"].append(warm)
                 else:
                     for peer in ("cKDTree", "pykdtree"):
-                        times[peer].append(peer_build(peer, X))
+                        times[peer].append(_measure.build_seconds(PEERS[peer], X, 3))
             print(f"{name} round {r + 1}/{args.rounds}", file=sys.stderr)
         m = {k: statistics.median(v) for k, v in times.items()}
         print(f"| {name} {X.shape[0]:,} x {X.shape[1]} | {m['cold']:.4f} | {m['warm']:.4f} | {m['cKDTree']:.4f} | "
